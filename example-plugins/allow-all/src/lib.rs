@@ -1,0 +1,20 @@
+//! An mlauth function plugin that lets every request through as one user.
+//!
+//! Settings: `username` (default `anonymous`). Use it for benchmarks and local trials only.
+
+use mlauth_guest_sdk::{config, Authenticator, Authorization, Request, Response};
+
+/// The user every request runs as when `username` is not set.
+const DEFAULT_USERNAME: &str = "anonymous";
+
+/// The plugin.
+struct AllowAll;
+
+impl Authenticator for AllowAll {
+    fn authenticate(_req: Request) -> Result<Authorization, Response> {
+        let username = config::get("username").unwrap_or_else(|| DEFAULT_USERNAME.into());
+        Ok(Authorization::user(username))
+    }
+}
+
+mlauth_guest_sdk::export_authenticator!(AllowAll);

@@ -1,0 +1,124 @@
+//! The plugin traits and the macros that export them as a component.
+
+use std::marker::PhantomData;
+
+use crate::wit::{app_export, authenticator_export, types as raw};
+use crate::{Authorization, Request, Response, Route};
+
+/// A function plugin: the counterpart of MLflow's `authorization_function`.
+///
+/// Export it with [`export_authenticator!`](crate::export_authenticator). Each call runs
+/// in a fresh instance, so nothing (statics included) survives between requests.
+pub trait Authenticator {
+    /// Decides who the caller is. `Ok` lets the request through as that user; `Err` is sent
+    /// to the client as-is (for example [`Response::basic_challenge`]).
+    fn authenticate(req: Request) -> Result<Authorization, Response>;
+}
+
+/// An app plugin: [`Authenticator`] plus routes of its own, the counterpart of an MLflow
+/// app factory (`--app-name`).
+///
+/// Export it with [`export_app!`](crate::export_app).
+pub trait App: Authenticator {
+    /// Called once when the plugin loads, with the routes the host already serves. Returns
+    /// the routes this plugin adds, or a message that makes loading fail.
+    fn create_app(host_routes: Vec<Route>) -> Result<Vec<Route>, String>;
+
+    /// Answers a request to one of the plugin's routes. `user` is the result of
+    /// `authenticate` for non-public routes and `None` for public ones.
+    fn handle(req: Request, user: Option<Authorization>) -> Response;
+}
+
+/// Adapts a plugin type to the generated `Guest` traits. Used by the export macros.
+#[doc(hidden)]
+pub struct Exported<T>(PhantomData<T>);
+
+impl<T: Authenticator> authenticator_export::Guest for Exported<T> {
+    fn authenticate(req: raw::Request) -> Result<raw::Authorization, raw::Response> {
+        T::authenticate(req.into())
+            .map(Into::into)
+            .map_err(Into::into)
+    }
+}
+
+impl<T: App> app_export::Guest for Exported<T> {
+    fn create_app(host_routes: Vec<raw::Route>) -> Result<Vec<raw::Route>, String> {
+        let host_routes = host_routes.into_iter().map(Into::into).collect();
+        T::create_app(host_routes).map(|routes| routes.into_iter().map(Into::into).collect())
+    }
+
+    fn handle(req: raw::Request, user: Option<raw::Authorization>) -> raw::Response {
+        T::handle(req.into(), user.map(Into::into)).into()
+    }
+}
+
+/// Exports a type implementing [`Authenticator`] as a function plugin (the
+/// `authenticator-plugin` world). Use it once, in a `cdylib` crate.
+///
+/// The component exports only `mlauth:plugin/authenticator` and imports only the
+/// interfaces the plugin actually calls.
+///
+/// ```
+/// use mlauth_guest_sdk::{Authenticator, Authorization, Request, Response};
+///
+/// struct Nobody;
+///
+/// impl Authenticator for Nobody {
+///     fn authenticate(_req: Request) -> Result<Authorization, Response> {
+///         Err(Response::basic_challenge("mlflow"))
+///     }
+/// }
+///
+/// mlauth_guest_sdk::export_authenticator!(Nobody);
+/// ```
+#[macro_export]
+macro_rules! export_authenticator {
+    ($plugin:ty) => {
+        const _: () = {
+            type __MlauthExported = $crate::__private::Exported<$plugin>;
+            $crate::wit::authenticator_export::__export_mlauth_plugin_authenticator_0_1_0_cabi!(
+                __MlauthExported with_types_in $crate::wit::authenticator_export
+            );
+            // Links the `authenticator-plugin` world's component type into the plugin.
+            #[used]
+            static __MLAUTH_WORLD: fn() =
+                $crate::wit::function::__link_custom_section_describing_imports;
+        };
+    };
+}
+
+/// Exports a type implementing [`App`] as an app plugin (the `app-plugin` world). Use it
+/// once, in a `cdylib` crate.
+///
+/// ```
+/// use mlauth_guest_sdk::{App, Authenticator, Authorization, Request, Response, Route};
+///
+/// struct Hello;
+///
+/// impl Authenticator for Hello {
+///     fn authenticate(_req: Request) -> Result<Authorization, Response> {
+///         Err(Response::basic_challenge("mlflow"))
+///     }
+/// }
+///
+/// impl App for Hello {
+///     fn create_app(_host_routes: Vec<Route>) -> Result<Vec<Route>, String> {
+///         Ok(vec![Route::new("/hello").method("GET").public()])
+///     }
+///
+///     fn handle(_req: Request, _user: Option<Authorization>) -> Response {
+///         Response::new(200).json(r#"{"message": "hello"}"#)
+///     }
+/// }
+///
+/// mlauth_guest_sdk::export_app!(Hello);
+/// ```
+#[macro_export]
+macro_rules! export_app {
+    ($plugin:ty) => {
+        const _: () = {
+            type __MlauthExported = $crate::__private::Exported<$plugin>;
+    $crate::wit::app::export!(__MlauthExported with_types_in $crate::wit::app);
+        };
+    };
+}

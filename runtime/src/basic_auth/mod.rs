@@ -1,0 +1,15 @@
+//! MLflow 3.18's `basic-auth` app, the pure-logic half: no database and no HTTP.
+//!
+//! * [`ini`] — `basic_auth.ini` (`[mlflow]`), its environment overrides and the admin bootstrap rules;
+//! * [`password`] — werkzeug-compatible `scrypt`/`pbkdf2` password hashes;
+//! * [`permissions`] — permission levels, resource types, grants and the effective-permission
+//!   algorithm (tier override, `DENY`, `default_permission` flooring);
+//! * [`credential_cache`] — the optional cache of successful credential checks
+//!   (`auth_cache_ttl_seconds`).
+//!
+//! Reference: `mlflow-auth-reference.md` §2, §3.3–3.6 and §9.2.
+
+pub mod credential_cache;
+pub mod ini;
+pub mod password;
+pub mod permissions;

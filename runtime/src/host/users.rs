@@ -1,0 +1,81 @@
+//! `mlauth:plugin/users` (capability `users`): credential checks and user lookups against
+//! the app's user store. The store itself lives with the app (the basic-auth app provides
+//! it); plugins only see usernames, ids and the admin flag, never a hash.
+
+use futures::future::BoxFuture;
+
+use crate::bindings::mlauth::plugin::users::{Host, User};
+use crate::state::HostState;
+
+/// A user as exposed to plugins.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct UserRecord {
+    /// Database id.
+    pub id: i64,
+    /// Username.
+    pub username: String,
+    /// Admin flag.
+    pub is_admin: bool,
+}
+
+/// The store could not answer; the plugin call traps and the request is refused with 503.
+#[derive(Debug, thiserror::Error)]
+#[error("user store unavailable: {0}")]
+pub struct DirectoryError(pub String);
+
+/// What the host needs from an app to offer the `users` capability.
+pub trait UserDirectory: Send + Sync + 'static {
+    /// Checks credentials; `None` for an unknown user or a wrong password (same cost).
+    fn verify<'a>(
+        &'a self,
+        username: &'a str,
+        password: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserRecord>, DirectoryError>>;
+    /// Looks a user up.
+    fn get<'a>(
+        &'a self,
+        username: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserRecord>, DirectoryError>>;
+}
+
+impl From<UserRecord> for User {
+    fn from(u: UserRecord) -> Self {
+        User {
+            id: u.id,
+            username: u.username,
+            is_admin: u.is_admin,
+        }
+    }
+}
+
+impl HostState {
+    fn directory(&self) -> wasmtime::Result<std::sync::Arc<dyn UserDirectory>> {
+        self.plugin.services.users.clone().ok_or_else(|| {
+            wasmtime::Error::new(DirectoryError("this app has no user store".into()))
+        })
+    }
+}
+
+impl Host for HostState {
+    async fn verify(
+        &mut self,
+        username: String,
+        password: String,
+    ) -> wasmtime::Result<Option<User>> {
+        let directory = self.directory()?;
+        let found = directory
+            .verify(&username, &password)
+            .await
+            .map_err(wasmtime::Error::new)?;
+        Ok(found.map(User::from))
+    }
+
+    async fn get(&mut self, username: String) -> wasmtime::Result<Option<User>> {
+        let directory = self.directory()?;
+        let found = directory
+            .get(&username)
+            .await
+            .map_err(wasmtime::Error::new)?;
+        Ok(found.map(User::from))
+    }
+}

@@ -1,0 +1,211 @@
+//! One plugin call: a fresh store and instance per call, a memory cap, a deadline, and a
+//! classification of every failure. Nothing computed for one request is visible to the next.
+
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use wasmtime::component::Instance;
+use wasmtime::{Store, Trap, UpdateDeadline};
+
+use super::{Identity, LoadedPlugin, PluginRequest, PluginResponse};
+use crate::bindings::mlauth::plugin::types as wit;
+use crate::state::HostState;
+
+/// Extra time allowed on top of the plugin deadline for host calls the plugin awaits
+/// (the epoch deadline only counts while guest code runs).
+const HOST_CALL_SLACK: Duration = Duration::from_millis(50);
+
+/// Why a plugin call produced no usable answer. The gateway fails closed on every variant.
+#[derive(Debug, thiserror::Error)]
+pub enum InvokeError {
+    /// The plugin ran past its deadline.
+    #[error("plugin exceeded its deadline of {0:?}")]
+    Deadline(Duration),
+    /// The plugin tried to grow memory or tables past its limit.
+    #[error("plugin exceeded its memory limit")]
+    MemoryLimit,
+    /// The plugin overflowed its stack.
+    #[error("plugin overflowed its stack")]
+    StackOverflow,
+    /// The plugin trapped (panic, unreachable, out-of-bounds...).
+    #[error("plugin trapped: {0}")]
+    Trap(String),
+    /// The plugin returned something the host refuses to use.
+    #[error("plugin returned a malformed result: {0}")]
+    Malformed(String),
+    /// A host capability the plugin called could not answer (e.g. the user store is down).
+    #[error("a host capability failed: {0}")]
+    HostUnavailable(String),
+    /// The call was made on a plugin without the needed export.
+    #[error("plugin does not export {0}")]
+    MissingExport(&'static str),
+}
+
+impl InvokeError {
+    /// Short machine-readable kind, for logs and metrics.
+    pub fn kind(&self) -> &'static str {
+        match self {
+            InvokeError::Deadline(_) => "deadline",
+            InvokeError::MemoryLimit => "memory_limit",
+            InvokeError::StackOverflow => "stack_overflow",
+            InvokeError::Trap(_) => "trap",
+            InvokeError::Malformed(_) => "malformed",
+            InvokeError::HostUnavailable(_) => "host_unavailable",
+            InvokeError::MissingExport(_) => "missing_export",
+        }
+    }
+}
+
+impl LoadedPlugin {
+    /// Runs `authenticate` in a fresh instance.
+    pub async fn authenticate(
+        &self,
+        req: &PluginRequest,
+    ) -> Result<Result<Identity, PluginResponse>, InvokeError> {
+        let wit_req = req.to_wit();
+        let max_body = self.sandbox.limits.max_response_bytes;
+        let outcome = self
+            .run(&req.request_id, |mut store, instance, this| async move {
+                let guest = this.authenticator.load(&mut store, &instance)?;
+                let answer = guest.call_authenticate(&mut store, &wit_req).await?;
+                Ok((store, answer))
+            })
+            .await?;
+        match outcome {
+            Ok(auth) => Identity::from_wit(auth)
+                .map(Ok)
+                .map_err(InvokeError::Malformed),
+            Err(resp) => PluginResponse::from_wit(resp, max_body)
+                .map(Err)
+                .map_err(InvokeError::Malformed),
+        }
+        .inspect_err(|e| self.log_failure(&req.request_id, e))
+    }
+
+    /// Runs the app's `handle` for one of its routes in a fresh instance.
+    pub async fn handle(
+        &self,
+        req: &PluginRequest,
+        user: Option<&Identity>,
+    ) -> Result<PluginResponse, InvokeError> {
+        if self.app.is_none() {
+            return Err(InvokeError::MissingExport("mlauth:plugin/app"));
+        }
+        let wit_req = req.to_wit();
+        let wit_user = user.map(Identity::to_wit);
+        let answer = self
+            .run(&req.request_id, |mut store, instance, this| async move {
+                let indices = this.app.as_ref().expect("checked above");
+                let guest = indices.load(&mut store, &instance)?;
+                let answer = guest
+                    .call_handle(&mut store, &wit_req, wit_user.as_ref())
+                    .await?;
+                Ok((store, answer))
+            })
+            .await?;
+        PluginResponse::from_wit(answer, self.sandbox.limits.max_response_bytes)
+            .map_err(InvokeError::Malformed)
+            .inspect_err(|e| self.log_failure(&req.request_id, e))
+    }
+
+    /// Runs `create-app` (at load time).
+    pub(crate) async fn create_app(
+        &self,
+        host_routes: &[wit::Route],
+    ) -> Result<Result<Vec<wit::Route>, String>, InvokeError> {
+        let routes = host_routes.to_vec();
+        self.run("load", |mut store, instance, this| async move {
+            let indices = this
+                .app
+                .as_ref()
+                .ok_or_else(|| wasmtime::Error::msg("no app export"))?;
+            let guest = indices.load(&mut store, &instance)?;
+            let answer = guest.call_create_app(&mut store, &routes).await?;
+            Ok((store, answer))
+        })
+        .await
+    }
+
+    /// Creates a store, instantiates, runs `call` under the deadline, logs the plugin's
+    /// output, and classifies failures.
+    async fn run<'a, R, F, Fut>(&'a self, request_id: &str, call: F) -> Result<R, InvokeError>
+    where
+        F: FnOnce(Store<HostState>, Instance, &'a LoadedPlugin) -> Fut,
+        Fut: std::future::Future<Output = wasmtime::Result<(Store<HostState>, R)>>,
+    {
+        let _permit = self
+            .permits
+            .acquire()
+            .await
+            .map_err(|_| InvokeError::Trap("sandbox closed".into()))?;
+        let limits = &self.sandbox.limits;
+        let deadline = limits.deadline();
+        let state = HostState::new(
+            self.info.clone(),
+            Arc::from(request_id),
+            limits.memory_limit_bytes(),
+            limits.max_output_bytes,
+        );
+        let output = state.output.clone();
+        let limit_hit = state.limits.hit_flag();
+        let mut store = Store::new(&self.sandbox.engine, state);
+        store.limiter(|state| &mut state.limits);
+        let ends_at = Instant::now() + deadline;
+        store.set_epoch_deadline(1);
+        store.epoch_deadline_callback(move |_| {
+            Ok(if Instant::now() >= ends_at {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        let work = async {
+            let instance = self.pre.instantiate_async(&mut store).await?;
+            call(store, instance, self).await
+        };
+        let result = tokio::time::timeout(deadline + HOST_CALL_SLACK, work).await;
+        self.log_output(request_id, &output);
+        let result = match result {
+            Err(_elapsed) => Err(InvokeError::Deadline(deadline)),
+            Ok(Ok((_store, value))) => Ok(value),
+            Ok(Err(err)) => Err(classify(&err, deadline, limit_hit.get())),
+        };
+        result.inspect_err(|e| self.log_failure(request_id, e))
+    }
+
+    fn log_output(&self, request_id: &str, output: &crate::host::output::CapturedOutput) {
+        let (lines, truncated) = output.take();
+        for (stream, text) in lines {
+            for line in text.lines().filter(|l| !l.trim().is_empty()) {
+                tracing::info!(target: "mlauth::plugin", plugin = %self.info.name, sha = self.info.short_sha(), request_id, stream, "{line}");
+            }
+        }
+        if truncated {
+            tracing::warn!(target: "mlauth::plugin", plugin = %self.info.name, request_id, "plugin output truncated");
+        }
+    }
+
+    fn log_failure(&self, request_id: &str, err: &InvokeError) {
+        tracing::error!(
+            plugin = %self.info.name,
+            sha256 = %self.info.sha256,
+            request_id,
+            kind = err.kind(),
+            "plugin call failed, request refused: {err}"
+        );
+    }
+}
+
+fn classify(err: &wasmtime::Error, deadline: Duration, memory_limit_hit: bool) -> InvokeError {
+    if memory_limit_hit {
+        return InvokeError::MemoryLimit;
+    }
+    if let Some(e) = err.downcast_ref::<crate::host::users::DirectoryError>() {
+        return InvokeError::HostUnavailable(e.to_string());
+    }
+    match err.downcast_ref::<Trap>() {
+        Some(Trap::Interrupt) => InvokeError::Deadline(deadline),
+        Some(Trap::StackOverflow) => InvokeError::StackOverflow,
+        _ => InvokeError::Trap(format!("{err:#}")),
+    }
+}

@@ -1,0 +1,158 @@
+//! The one place where gateway failures become HTTP responses. Bodies use MLflow's JSON
+//! error format (`{"error_code": ..., "message": ...}` with Python `json.dumps` spacing) and
+//! never carry internals: causes are logged, the client gets a request id.
+
+use axum::response::{IntoResponse, Response};
+use http::{header, HeaderValue, StatusCode};
+
+use super::path::PathError;
+
+/// Failures on the way to a decision or to the upstream.
+#[derive(Debug, thiserror::Error)]
+pub enum GatewayError {
+    /// The path was refused by [`super::path::normalize`].
+    #[error("{0}")]
+    BadPath(#[from] PathError),
+    /// The request headers are larger than `max_header_bytes`.
+    #[error("request headers exceed {limit} bytes")]
+    HeadersTooLarge {
+        /// Limit in bytes.
+        limit: usize,
+    },
+    /// The request body is larger than `max_body_bytes`.
+    #[error("request body exceeds {limit} bytes")]
+    BodyTooLarge {
+        /// Limit in bytes.
+        limit: u64,
+    },
+    /// A header the gateway must read is malformed.
+    #[error("malformed request: {0}")]
+    BadRequest(&'static str),
+    /// The plugin failed; the request was refused.
+    #[error("authentication plugin failed")]
+    PluginFailed {
+        /// Request id to quote.
+        request_id: String,
+        /// Whether the failure was the deadline (503) rather than a fault (500).
+        deadline: bool,
+    },
+    /// The upstream could not be reached.
+    #[error("upstream unreachable")]
+    UpstreamUnavailable {
+        /// Request id to quote.
+        request_id: String,
+    },
+    /// The upstream did not answer in time.
+    #[error("upstream timed out")]
+    UpstreamTimeout {
+        /// Request id to quote.
+        request_id: String,
+    },
+}
+
+impl GatewayError {
+    fn status_code_and_message(&self) -> (StatusCode, &'static str, String) {
+        match self {
+            GatewayError::BadPath(e) => (StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("Invalid request path: {e}.")),
+            GatewayError::HeadersTooLarge { limit } => (
+                StatusCode::REQUEST_HEADER_FIELDS_TOO_LARGE,
+                "BAD_REQUEST",
+                format!("Request headers exceed the limit of {limit} bytes."),
+            ),
+            GatewayError::BodyTooLarge { limit } => (
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BAD_REQUEST",
+                format!("Request body exceeds the limit of {limit} bytes."),
+            ),
+            GatewayError::BadRequest(what) => (StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("Malformed request: {what}.")),
+            GatewayError::PluginFailed { request_id, deadline: true } => (
+                StatusCode::SERVICE_UNAVAILABLE,
+                "TEMPORARILY_UNAVAILABLE",
+                format!("Authentication timed out; the request was refused (request id {request_id})."),
+            ),
+            GatewayError::PluginFailed { request_id, deadline: false } => (
+                StatusCode::INTERNAL_SERVER_ERROR,
+                "INTERNAL_ERROR",
+                format!("Authentication failed inside the server; the request was refused (request id {request_id})."),
+            ),
+            GatewayError::UpstreamUnavailable { request_id } => (
+                StatusCode::BAD_GATEWAY,
+                "TEMPORARILY_UNAVAILABLE",
+                format!("The MLflow tracking server is unreachable (request id {request_id})."),
+            ),
+            GatewayError::UpstreamTimeout { request_id } => (
+                StatusCode::GATEWAY_TIMEOUT,
+                "DEADLINE_EXCEEDED",
+                format!("The MLflow tracking server did not answer in time (request id {request_id})."),
+            ),
+        }
+    }
+}
+
+impl IntoResponse for GatewayError {
+    fn into_response(self) -> Response {
+        let (status, code, message) = self.status_code_and_message();
+        mlflow_error(status, code, &message)
+    }
+}
+
+/// An MLflow JSON error response.
+pub fn mlflow_error(status: StatusCode, error_code: &str, message: &str) -> Response {
+    let mut response = (status, mlflow_error_json(error_code, message)).into_response();
+    response.headers_mut().insert(
+        header::CONTENT_TYPE,
+        HeaderValue::from_static("application/json"),
+    );
+    response
+}
+
+/// MLflow's `MlflowException.serialize_as_json()` body: `error_code`, `message`, and the
+/// `sqlstate`/`error_class` pair where MLflow defines one for the code.
+pub fn mlflow_error_json(error_code: &str, message: &str) -> String {
+    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let mut body = format!(
+        "{{\"error_code\": {}, \"message\": {}",
+        quote(error_code),
+        quote(message)
+    );
+    if let Some((sqlstate, class)) = error_class(error_code) {
+        body.push_str(&format!(
+            ", \"sqlstate\": {}, \"error_class\": {}",
+            quote(sqlstate),
+            quote(class)
+        ));
+    }
+    body.push('}');
+    body
+}
+
+fn error_class(code: &str) -> Option<(&'static str, &'static str)> {
+    Some(match code {
+        "INVALID_PARAMETER_VALUE" | "BAD_REQUEST" => ("KAM00", "INVALID_PARAMETER_VALUE"),
+        "RESOURCE_ALREADY_EXISTS" => ("KAM00", "RESOURCE_ALREADY_EXISTS"),
+        "RESOURCE_DOES_NOT_EXIST" => ("KAM00", "RESOURCE_NOT_FOUND"),
+        "PERMISSION_DENIED" => ("KAM00", "PERMISSION_DENIED"),
+        "INTERNAL_ERROR" | "INVALID_STATE" => ("XXM00", "CLIENT_INTERNAL_ERROR"),
+        _ => return None,
+    })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_matches_python_json_dumps_spacing() {
+        assert_eq!(
+            mlflow_error_json(
+                "RESOURCE_DOES_NOT_EXIST",
+                "User with username=nobody not found"
+            ),
+            r#"{"error_code": "RESOURCE_DOES_NOT_EXIST", "message": "User with username=nobody not found", "sqlstate": "KAM00", "error_class": "RESOURCE_NOT_FOUND"}"#
+        );
+        assert_eq!(
+            mlflow_error_json("TEMPORARILY_UNAVAILABLE", "a \"b\""),
+            r#"{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "a \"b\""}"#
+        );
+    }
+}

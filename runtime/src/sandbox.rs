@@ -1,0 +1,170 @@
+//! Per-process sandbox: the wasmtime [`Engine`], its epoch ticker, and the limits every
+//! plugin instance runs under.
+
+use std::sync::Arc;
+use std::thread;
+use std::time::Duration;
+
+use serde::Deserialize;
+use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+
+/// How often the epoch ticker advances the engine epoch. Deadlines are measured in these
+/// ticks, so a runaway plugin is stopped at most about one tick after its budget.
+pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+
+/// Resource limits applied to every plugin instance (configurable in `[sandbox]`).
+#[derive(Debug, Clone, Deserialize)]
+#[serde(deny_unknown_fields, default)]
+pub struct SandboxLimits {
+    /// Maximum linear memory of one instance, in MiB.
+    pub memory_limit_mib: u64,
+    /// Wall-clock budget of one plugin call (instantiate + call), in milliseconds.
+    pub deadline_ms: u64,
+    /// Instances that may exist at the same time (sizes the pooling allocator).
+    pub max_concurrent_instances: u32,
+    /// Use the pooling allocator (falls back to on-demand when the host cannot reserve it).
+    pub pooling: bool,
+    /// Maximum wasm stack, in KiB; deeper recursion traps.
+    pub max_stack_kib: usize,
+    /// Largest response body a plugin may return, in bytes.
+    pub max_response_bytes: usize,
+    /// Largest captured stdout/stderr per call, in bytes (the rest is dropped).
+    pub max_output_bytes: usize,
+}
+
+impl Default for SandboxLimits {
+    fn default() -> Self {
+        Self {
+            memory_limit_mib: 64,
+            deadline_ms: 100,
+            max_concurrent_instances: 256,
+            pooling: true,
+            max_stack_kib: 512,
+            max_response_bytes: 1 << 20,
+            max_output_bytes: 16 << 10,
+        }
+    }
+}
+
+impl SandboxLimits {
+    /// Memory cap in bytes.
+    pub fn memory_limit_bytes(&self) -> usize {
+        (self.memory_limit_mib as usize) << 20
+    }
+
+    /// The per-call deadline.
+    pub fn deadline(&self) -> Duration {
+        Duration::from_millis(self.deadline_ms)
+    }
+
+    /// Checks the limits make sense; returns a message naming the bad value.
+    pub fn validate(&self) -> Result<(), String> {
+        if !(1..=4096).contains(&self.memory_limit_mib) {
+            return Err(format!(
+                "sandbox.memory_limit_mib = {} is out of range; allowed 1..=4096",
+                self.memory_limit_mib
+            ));
+        }
+        if !(1..=60_000).contains(&self.deadline_ms) {
+            return Err(format!(
+                "sandbox.deadline_ms = {} is out of range; allowed 1..=60000",
+                self.deadline_ms
+            ));
+        }
+        if !(1..=100_000).contains(&self.max_concurrent_instances) {
+            return Err(format!(
+                "sandbox.max_concurrent_instances = {} is out of range; allowed 1..=100000",
+                self.max_concurrent_instances
+            ));
+        }
+        if !(64..=16_384).contains(&self.max_stack_kib) {
+            return Err(format!(
+                "sandbox.max_stack_kib = {} is out of range; allowed 64..=16384",
+                self.max_stack_kib
+            ));
+        }
+        Ok(())
+    }
+}
+
+/// The process-wide engine plus the knowledge of how it was configured.
+#[derive(Clone)]
+pub struct Sandbox {
+    /// The one engine every plugin is compiled for.
+    pub engine: Engine,
+    /// Limits applied per store.
+    pub limits: Arc<SandboxLimits>,
+    /// Whether the pooling allocator is in use.
+    pub pooling: bool,
+}
+
+impl Sandbox {
+    /// Builds the engine (pooling when possible) and starts the epoch ticker thread.
+    pub fn new(limits: SandboxLimits) -> Result<Self, wasmtime::Error> {
+        let (engine, pooling) = if limits.pooling {
+            match Engine::new(&engine_config(&limits, true)) {
+                Ok(engine) => (engine, true),
+                Err(err) => {
+                    tracing::warn!(error = %err, "pooling allocator unavailable; using on-demand allocation");
+                    (Engine::new(&engine_config(&limits, false))?, false)
+                }
+            }
+        } else {
+            (Engine::new(&engine_config(&limits, false))?, false)
+        };
+        start_epoch_ticker(&engine);
+        Ok(Self {
+            engine,
+            limits: Arc::new(limits),
+            pooling,
+        })
+    }
+}
+
+fn engine_config(limits: &SandboxLimits, pooling: bool) -> Config {
+    let mut config = Config::new();
+    config
+        .wasm_component_model(true)
+        .epoch_interruption(true)
+        .concurrency_support(false)
+        .max_wasm_stack(limits.max_stack_kib << 10)
+        .async_stack_size((limits.max_stack_kib << 10) + (512 << 10));
+    if pooling {
+        config.allocation_strategy(InstanceAllocationStrategy::Pooling(pooling_config(limits)));
+    }
+    config
+}
+
+fn pooling_config(limits: &SandboxLimits) -> PoolingAllocationConfig {
+    let instances = limits.max_concurrent_instances;
+    let mut pool = PoolingAllocationConfig::new();
+    pool.total_component_instances(instances)
+        .total_core_instances(instances * 8)
+        .total_memories(instances * 2)
+        .total_tables(instances * 4)
+        .total_stacks(instances)
+        .max_core_instances_per_component(64)
+        .max_memories_per_component(16)
+        .max_tables_per_component(16)
+        .max_memory_size(limits.memory_limit_bytes())
+        .table_elements(100_000)
+        .max_component_instance_size(1 << 20)
+        .max_core_instance_size(1 << 20)
+        .max_unused_warm_slots(16);
+    pool
+}
+
+/// One thread per engine advances the epoch; it exits when the engine is dropped.
+fn start_epoch_ticker(engine: &Engine) {
+    let weak = engine.weak();
+    thread::Builder::new()
+        .name("mlauth-epoch".into())
+        .spawn(move || loop {
+            thread::sleep(EPOCH_TICK);
+            match weak.upgrade() {
+                Some(engine) => engine.increment_epoch(),
+                None => return,
+            }
+        })
+        .expect("spawning the epoch ticker thread");
+}

@@ -1,0 +1,354 @@
+//! The auth database: MLflow's `basic-auth` schema (users, RBAC roles, grants) on SQLite or
+//! PostgreSQL, byte-compatible with an MLflow 3.17/3.18 `basic_auth.db`.
+//!
+//! * [`Store::connect`] opens a database from a **sqlx** URL (convert an MLflow/SQLAlchemy
+//!   `database_uri` first with [`sqlx_url_from_sqlalchemy`]), creates the MLflow schema when
+//!   the database is empty and refuses databases at revisions it does not support
+//!   (see [`schema`]).
+//! * [`migrate::upgrade`] brings an older MLflow auth database to the supported head
+//!   (`mlauth db upgrade`).
+//! * Operations are split by topic: [`users`], [`roles`], [`grants`].
+//!
+//! Every successful write bumps an in-memory [`Store::generation`] counter that caches can
+//! compare against.
+
+mod db;
+pub mod grants;
+pub mod migrate;
+mod model;
+pub mod roles;
+pub mod schema;
+pub mod users;
+pub mod workspaces;
+
+#[cfg(test)]
+mod tests;
+
+use std::str::FromStr;
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::Duration;
+
+use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
+use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
+use sqlx::{PgPool, SqlitePool};
+
+pub use db::DbKind;
+pub(crate) use db::{Arg, DbRow, Session};
+pub use grants::scorer_pattern;
+pub use model::{GrantRow, Role, RolePermission, User, UserPermissionRow, UserRoleAssignment};
+
+/// The workspace every grant lives in when workspaces are disabled.
+pub const DEFAULT_WORKSPACE: &str = "default";
+
+/// Errors of the store, shaped for the HTTP layer's error mapping.
+#[derive(Debug, thiserror::Error)]
+pub enum StoreError {
+    /// `RESOURCE_DOES_NOT_EXIST` (404); the message is MLflow's.
+    #[error("{0}")]
+    NotFound(String),
+    /// `RESOURCE_ALREADY_EXISTS` (400); the message is MLflow's.
+    #[error("{0}")]
+    AlreadyExists(String),
+    /// `INVALID_PARAMETER_VALUE` (400).
+    #[error("{0}")]
+    InvalidParameter(String),
+    /// The database could not be reached or failed unexpectedly (500/503).
+    #[error("auth database error: {0}")]
+    Unavailable(#[source] sqlx::Error),
+    /// The database schema is missing, too old or unknown; the message says how to fix it.
+    #[error("{0}")]
+    Schema(String),
+}
+
+impl From<sqlx::Error> for StoreError {
+    fn from(err: sqlx::Error) -> Self {
+        if db::is_value_too_long(&err) {
+            return StoreError::InvalidParameter(
+                "Value too long for the auth database column.".to_string(),
+            );
+        }
+        StoreError::Unavailable(err)
+    }
+}
+
+/// Result alias of the store.
+pub type Result<T, E = StoreError> = std::result::Result<T, E>;
+
+/// Connection-pool settings.
+#[derive(Debug, Clone)]
+pub struct StoreOptions {
+    /// Upper bound of pooled connections.
+    pub max_connections: u32,
+    /// Connections kept open while idle.
+    pub min_connections: u32,
+    /// How long a caller waits for a free connection.
+    pub acquire_timeout: Duration,
+    /// SQLite `busy_timeout`: how long a writer waits for the database lock.
+    pub sqlite_busy_timeout: Duration,
+}
+
+impl Default for StoreOptions {
+    fn default() -> Self {
+        Self {
+            max_connections: 10,
+            min_connections: 0,
+            acquire_timeout: Duration::from_secs(10),
+            sqlite_busy_timeout: Duration::from_secs(10),
+        }
+    }
+}
+
+#[derive(Debug, Clone)]
+pub(crate) enum Pool {
+    Sqlite(SqlitePool),
+    Postgres(PgPool),
+}
+
+impl Pool {
+    /// Opens a pool for a sqlx URL (`sqlite:…` or `postgres://…`).
+    pub(crate) async fn connect(url: &str, opts: &StoreOptions) -> Result<Pool> {
+        match url_kind(url)? {
+            DbKind::Sqlite => connect_sqlite(url, opts).await.map(Pool::Sqlite),
+            DbKind::Postgres => connect_pg(url, opts).await.map(Pool::Postgres),
+        }
+    }
+
+    /// A plain pooled connection (autocommit), for reads.
+    pub(crate) async fn read(&self) -> Result<Session> {
+        Ok(match self {
+            Pool::Sqlite(p) => Session::SqliteConn(p.acquire().await?),
+            Pool::Postgres(p) => Session::PgConn(p.acquire().await?),
+        })
+    }
+
+    /// A write transaction. SQLite uses `BEGIN IMMEDIATE` so the write lock is taken up
+    /// front (waiting `busy_timeout`) instead of failing on a read→write upgrade.
+    pub(crate) async fn write(&self) -> Result<Session> {
+        Ok(match self {
+            Pool::Sqlite(p) => Session::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?),
+            Pool::Postgres(p) => Session::PgTx(p.begin().await?),
+        })
+    }
+
+    /// The engine.
+    pub(crate) fn kind(&self) -> DbKind {
+        match self {
+            Pool::Sqlite(_) => DbKind::Sqlite,
+            Pool::Postgres(_) => DbKind::Postgres,
+        }
+    }
+
+    /// Closes every connection.
+    pub(crate) async fn close(&self) {
+        match self {
+            Pool::Sqlite(p) => p.close().await,
+            Pool::Postgres(p) => p.close().await,
+        }
+    }
+}
+
+fn url_kind(url: &str) -> Result<DbKind> {
+    if url.starts_with("sqlite:") {
+        Ok(DbKind::Sqlite)
+    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
+        Ok(DbKind::Postgres)
+    } else {
+        Err(StoreError::InvalidParameter(format!(
+            "Unsupported auth database URL scheme in '{}': expected sqlite: or postgres://",
+            redact_url(url)
+        )))
+    }
+}
+
+fn is_in_memory(url: &str) -> bool {
+    url.contains(":memory:") || url.contains("mode=memory")
+}
+
+async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<SqlitePool> {
+    let memory = is_in_memory(url);
+    let mut options = SqliteConnectOptions::from_str(url)?
+        .create_if_missing(true)
+        .foreign_keys(true)
+        .busy_timeout(opts.sqlite_busy_timeout);
+    if !memory {
+        options = options
+            .journal_mode(SqliteJournalMode::Wal)
+            .synchronous(SqliteSynchronous::Normal);
+    }
+    let mut pool = SqlitePoolOptions::new()
+        .max_connections(opts.max_connections.max(1))
+        .min_connections(opts.min_connections)
+        .acquire_timeout(opts.acquire_timeout);
+    if memory {
+        // An in-memory database disappears with its last connection: keep one open forever.
+        pool = pool
+            .min_connections(1)
+            .idle_timeout(None)
+            .max_lifetime(None);
+    }
+    Ok(pool.connect_with(options).await?)
+}
+
+async fn connect_pg(url: &str, opts: &StoreOptions) -> Result<PgPool> {
+    let options = PgConnectOptions::from_str(url)?;
+    Ok(PgPoolOptions::new()
+        .max_connections(opts.max_connections.max(1))
+        .min_connections(opts.min_connections)
+        .acquire_timeout(opts.acquire_timeout)
+        .connect_with(options)
+        .await?)
+}
+
+/// Hides the password of a URL (`scheme://user:secret@host` → `scheme://user:***@host`).
+pub fn redact_url(url: &str) -> String {
+    let Some(scheme_end) = url.find("://") else {
+        return url.to_string();
+    };
+    let rest = &url[scheme_end + 3..];
+    let Some(at) = rest.find('@') else {
+        return url.to_string();
+    };
+    let userinfo = &rest[..at];
+    match userinfo.find(':') {
+        Some(colon) => format!(
+            "{}{}:***{}",
+            &url[..scheme_end + 3],
+            &userinfo[..colon],
+            &rest[at..]
+        ),
+        None => url.to_string(),
+    }
+}
+
+/// Converts an MLflow (SQLAlchemy) `database_uri` into a sqlx URL.
+///
+/// * `sqlite:///relative.db` → `sqlite:relative.db` (relative to the working directory, as
+///   in SQLAlchemy); `sqlite:////abs/path.db` → `sqlite:///abs/path.db`;
+///   `sqlite://` and `sqlite:///:memory:` → `sqlite::memory:`;
+/// * `postgresql[+driver]://…` and `postgres://…` → `postgres://…`;
+/// * anything else (MySQL, MSSQL, …) → [`StoreError::InvalidParameter`].
+///
+/// URLs that are already sqlx URLs (`sqlite:path`, `postgres://`) pass through.
+pub fn sqlx_url_from_sqlalchemy(uri: &str) -> Result<String> {
+    let Some((scheme, rest)) = uri.split_once(':') else {
+        return Err(unsupported_uri(uri));
+    };
+    let dialect = scheme.split('+').next().unwrap_or(scheme);
+    match dialect {
+        "sqlite" => Ok(sqlite_url_from_sqlalchemy(rest)),
+        "postgresql" | "postgres" => match rest.strip_prefix("//") {
+            Some(tail) => Ok(format!("postgres://{tail}")),
+            None => Err(unsupported_uri(uri)),
+        },
+        _ => Err(unsupported_uri(uri)),
+    }
+}
+
+fn sqlite_url_from_sqlalchemy(rest: &str) -> String {
+    // `rest` is what follows `sqlite:`.
+    let Some(after) = rest.strip_prefix("//") else {
+        return format!("sqlite:{rest}"); // already a sqlx-style `sqlite:path`
+    };
+    let path = after.strip_prefix('/').unwrap_or(after);
+    if path.is_empty() || path == ":memory:" || path.starts_with(":memory:?") {
+        return "sqlite::memory:".to_string();
+    }
+    if path.starts_with('/') {
+        format!("sqlite://{path}")
+    } else {
+        format!("sqlite:{path}")
+    }
+}
+
+fn unsupported_uri(uri: &str) -> StoreError {
+    StoreError::InvalidParameter(format!(
+        "Unsupported auth database_uri '{}': mlauth supports sqlite and postgresql",
+        redact_url(uri)
+    ))
+}
+
+struct Inner {
+    pool: Pool,
+    revision: String,
+    generation: AtomicU64,
+}
+
+/// Handle to the auth database. Cheap to clone; all clones share one pool.
+#[derive(Clone)]
+pub struct Store {
+    inner: Arc<Inner>,
+}
+
+impl std::fmt::Debug for Store {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("Store")
+            .field("kind", &self.kind())
+            .field("revision", &self.inner.revision)
+            .field("generation", &self.generation())
+            .finish()
+    }
+}
+
+impl Store {
+    /// Opens the database at a sqlx URL with default pool settings. See [`Store::connect_with`].
+    pub async fn connect(url: &str) -> Result<Store> {
+        Self::connect_with(url, &StoreOptions::default()).await
+    }
+
+    /// Opens the database: an empty one gets the MLflow schema stamped at
+    /// [`schema::HEAD_REVISION`]; one at a [`schema::SUPPORTED_REVISIONS`] revision is used
+    /// unchanged; anything else fails with [`StoreError::Schema`].
+    pub async fn connect_with(url: &str, opts: &StoreOptions) -> Result<Store> {
+        let pool = Pool::connect(url, opts).await?;
+        let revision = match schema::ensure_schema(&pool).await {
+            Ok(rev) => rev,
+            Err(err) => {
+                pool.close().await;
+                return Err(err);
+            }
+        };
+        Ok(Store {
+            inner: Arc::new(Inner {
+                pool,
+                revision,
+                generation: AtomicU64::new(0),
+            }),
+        })
+    }
+
+    /// The engine behind this store.
+    pub fn kind(&self) -> DbKind {
+        self.inner.pool.kind()
+    }
+
+    /// The alembic revision the database was found at (or stamped with).
+    pub fn revision(&self) -> &str {
+        &self.inner.revision
+    }
+
+    /// Counter bumped by every successful write through this handle.
+    pub fn generation(&self) -> u64 {
+        self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Closes the pool; later calls fail with [`StoreError::Unavailable`].
+    pub async fn close(&self) {
+        self.inner.pool.close().await;
+    }
+
+    pub(crate) async fn read(&self) -> Result<Session> {
+        self.inner.pool.read().await
+    }
+
+    pub(crate) async fn write(&self) -> Result<Session> {
+        self.inner.pool.write().await
+    }
+
+    /// Commits `session` and bumps the generation.
+    pub(crate) async fn commit(&self, session: Session) -> Result<()> {
+        session.commit().await?;
+        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        Ok(())
+    }
+}

@@ -1,0 +1,10 @@
+#!/usr/bin/env bash
+# Runs every test on a fresh machine: installs the wasm target and the Python venv with
+# MLflow, makes sure PostgreSQL is up, then runs the whole Rust test suite (which builds the
+# example plugins and fixtures from source, and starts real `mlflow server`s on loopback).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+rustup target add wasm32-wasip2 >/dev/null
+./scripts/setup-python.sh
+./scripts/ensure-postgres.sh
+cargo test --release --workspace "$@"

@@ -1,0 +1,57 @@
+//! Starting an in-process mlauth gateway for a test, on a free loopback port.
+
+use std::net::SocketAddr;
+use std::path::Path;
+use std::sync::Arc;
+
+use mlauth::config::MlauthConfig;
+use mlauth::runner::{Gateway, StartError};
+use tokio::sync::oneshot;
+
+/// A running gateway; stops when dropped.
+pub struct TestGateway {
+    /// Base URL, e.g. `http://127.0.0.1:40002`.
+    pub url: String,
+    /// The gateway (state, sandbox).
+    pub gateway: Arc<Gateway>,
+    stop: Option<oneshot::Sender<()>>,
+}
+
+impl TestGateway {
+    /// Builds and serves a gateway for `app_name` with `plugin` in front of `upstream`.
+    /// `extra_toml` is appended to a config that already sets the upstream.
+    pub async fn start(plugin: &str, upstream: &str, extra_toml: &str) -> Result<Self, StartError> {
+        let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
+        let config = MlauthConfig::parse(&toml).map_err(|e| StartError::Engine(e))?;
+        Self::start_with(config, "test-app", plugin).await
+    }
+
+    /// Builds and serves a gateway from a full config.
+    pub async fn start_with(config: MlauthConfig, app_name: &str, plugin: &str) -> Result<Self, StartError> {
+        let gateway = Arc::new(Gateway::builder(config, app_name).plugin_file(Path::new(plugin)).build().await?);
+        let (listener, addr): (_, SocketAddr) = gateway.bind().await?;
+        let (stop, stopped) = oneshot::channel::<()>();
+        let serving = gateway.clone();
+        tokio::spawn(async move {
+            serving
+                .serve(listener, async {
+                    let _ = stopped.await;
+                })
+                .await;
+        });
+        Ok(Self { url: format!("http://{addr}"), gateway, stop: Some(stop) })
+    }
+
+    /// A full URL for `path`.
+    pub fn at(&self, path: &str) -> String {
+        format!("{}{}", self.url, path)
+    }
+}
+
+impl Drop for TestGateway {
+    fn drop(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+}

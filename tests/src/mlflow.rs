@@ -1,0 +1,121 @@
+//! A real `mlflow server` (from the project's `.venv`, see `scripts/setup-python.sh`) on a
+//! free loopback port with its own temporary stores, killed when dropped.
+
+use std::path::{Path, PathBuf};
+use std::process::{Child, Command, Stdio};
+use std::time::{Duration, Instant};
+
+/// The Python interpreter with MLflow: `$MLAUTH_TEST_PYTHON`, else `<repo>/.venv/bin/python`.
+pub fn python() -> PathBuf {
+    if let Some(p) = std::env::var_os("MLAUTH_TEST_PYTHON") {
+        return PathBuf::from(p);
+    }
+    repo_root().join(".venv/bin/python")
+}
+
+/// The repository root.
+pub fn repo_root() -> PathBuf {
+    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+}
+
+/// Panics with the fix when the venv is missing (tests that need MLflow must not pass silently).
+pub fn require_python() -> PathBuf {
+    let python = python();
+    assert!(
+        python.exists(),
+        "{} not found: run ./scripts/setup-python.sh (creates .venv with mlflow[auth]==3.17.2) or set MLAUTH_TEST_PYTHON",
+        python.display()
+    );
+    python
+}
+
+/// A free loopback port (bound and released).
+pub fn free_port() -> u16 {
+    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+}
+
+/// A running MLflow tracking server.
+pub struct MlflowServer {
+    /// Base URL.
+    pub url: String,
+    /// Its temporary directory (stores, artifacts, logs).
+    pub dir: tempfile::TempDir,
+    child: Child,
+}
+
+impl MlflowServer {
+    /// Starts `mlflow server --workers 1` with SQLite stores in a temp dir; waits for `/health`.
+    pub fn start() -> Self {
+        Self::start_with(&[], &[])
+    }
+
+    /// Same, with extra CLI arguments and environment variables.
+    pub fn start_with(extra_args: &[&str], env: &[(&str, &str)]) -> Self {
+        let python = require_python();
+        let dir = tempfile::tempdir().unwrap();
+        let port = free_port();
+        let log = std::fs::File::create(dir.path().join("mlflow.log")).unwrap();
+        let mut cmd = Command::new(python);
+        cmd.args(["-m", "mlflow", "server", "--workers", "1", "--host", "127.0.0.1", "--port"])
+            .arg(port.to_string())
+            .arg("--backend-store-uri")
+            .arg(format!("sqlite:///{}", dir.path().join("mlflow.db").display()))
+            .arg("--artifacts-destination")
+            .arg(dir.path().join("artifacts"))
+            .args(extra_args)
+            .current_dir(dir.path())
+            .env("MLFLOW_FLASK_SERVER_SECRET_KEY", "test-secret-key")
+            .stdin(Stdio::null())
+            .stdout(log.try_clone().unwrap())
+            .stderr(log);
+        for (k, v) in env {
+            cmd.env(k, v);
+        }
+        // Own process group: `mlflow server` starts uvicorn as a child; both are killed on drop.
+        std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
+        let child = cmd.spawn().expect("spawn mlflow server");
+        let server = Self { url: format!("http://127.0.0.1:{port}"), dir, child };
+        server.wait_healthy(Duration::from_secs(120));
+        server
+    }
+
+    fn wait_healthy(&self, timeout: Duration) {
+        let start = Instant::now();
+        let client = reqwest::blocking::Client::new();
+        while start.elapsed() < timeout {
+            if client.get(format!("{}/health", self.url)).send().is_ok_and(|r| r.status().is_success()) {
+                return;
+            }
+            std::thread::sleep(Duration::from_millis(250));
+        }
+        let log = std::fs::read_to_string(self.dir.path().join("mlflow.log")).unwrap_or_default();
+        panic!("mlflow server did not become healthy in {timeout:?}; log:\n{log}");
+    }
+}
+
+impl Drop for MlflowServer {
+    fn drop(&mut self) {
+        let group = format!("-{}", self.child.id());
+        let _ = Command::new("kill").args(["-KILL", "--", &group]).status();
+        let _ = self.child.kill();
+        let _ = self.child.wait();
+    }
+}
+
+/// Runs a Python snippet with the venv interpreter; returns stdout, panics with stderr on failure.
+pub fn run_python(script: &str, env: &[(&str, &str)]) -> String {
+    let mut cmd = Command::new(require_python());
+    cmd.arg("-c").arg(script);
+    for (k, v) in env {
+        cmd.env(k, v);
+    }
+    let out = cmd.output().expect("run python");
+    assert!(
+        out.status.success(),
+        "python failed ({}):\nstdout:\n{}\nstderr:\n{}",
+        out.status,
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    String::from_utf8_lossy(&out.stdout).into_owned()
+}

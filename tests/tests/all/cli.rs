@@ -1,0 +1,118 @@
+//! The `mlauth` binary: version, the app registry, and start-up errors.
+
+use std::path::PathBuf;
+use std::process::Command;
+
+use mlauth_tests::wasm;
+
+/// The `mlauth` binary built by `cargo test --workspace` (next to the test executable's directory).
+fn mlauth_bin() -> PathBuf {
+    let exe = std::env::current_exe().unwrap();
+    let dir = exe.parent().unwrap().parent().unwrap();
+    let bin = dir.join("mlauth");
+    if !bin.exists() {
+        let status = Command::new(env!("CARGO"))
+            .args(["build", "--release", "-p", "mlauth", "--bin", "mlauth"])
+            .status()
+            .unwrap();
+        assert!(status.success(), "building the mlauth binary failed");
+    }
+    bin
+}
+
+fn mlauth(args: &[&str], plugins_dir: &std::path::Path) -> (bool, String) {
+    let out = Command::new(mlauth_bin())
+        .args(args)
+        .env("MLAUTH_PLUGINS_DIR", plugins_dir)
+        .output()
+        .unwrap();
+    let text = format!(
+        "{}{}",
+        String::from_utf8_lossy(&out.stdout),
+        String::from_utf8_lossy(&out.stderr)
+    );
+    (out.status.success(), text)
+}
+
+#[test]
+fn version_is_printed() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = mlauth(&["--version"], dir.path());
+    assert!(ok && out.contains(env!("CARGO_PKG_VERSION")), "{out}");
+}
+
+#[test]
+fn plugins_install_list_and_inspect() {
+    let dir = tempfile::tempdir().unwrap();
+    let (ok, out) = mlauth(
+        &[
+            "plugins",
+            "install",
+            wasm::STATIC_TOKEN,
+            "--name",
+            "my-auth",
+        ],
+        dir.path(),
+    );
+    assert!(ok, "{out}");
+    assert!(dir.path().join("my-auth.wasm").exists());
+    let (ok, out) = mlauth(&["plugins", "list"], dir.path());
+    let sha = mlauth::plugin::load::file_sha256(std::path::Path::new(wasm::STATIC_TOKEN)).unwrap();
+    assert!(
+        ok && out.contains("my-auth") && out.contains("authenticator-plugin") && out.contains(&sha),
+        "{out}"
+    );
+    let (ok, out) = mlauth(&["plugins", "inspect", wasm::CUSTOM_AUTH_APP], dir.path());
+    assert!(
+        ok && out.contains("app-plugin") && out.contains("mlauth:plugin/app@0.1.0"),
+        "{out}"
+    );
+    let (ok, out) = mlauth(
+        &["plugins", "install", wasm::WRONG_WORLD, "--name", "bad"],
+        dir.path(),
+    );
+    assert!(
+        !ok && out.contains("does not implement an mlauth world"),
+        "{out}"
+    );
+    assert!(!dir.path().join("bad.wasm").exists());
+}
+
+#[test]
+fn unknown_app_lists_the_available_apps() {
+    let dir = tempfile::tempdir().unwrap();
+    mlauth(
+        &[
+            "plugins",
+            "install",
+            wasm::STATIC_TOKEN,
+            "--name",
+            "token-auth",
+        ],
+        dir.path(),
+    );
+    let (ok, out) = mlauth(&["run", "--app-name", "nope", "--port", "0"], dir.path());
+    assert!(!ok, "{out}");
+    assert!(
+        out.contains("unknown app `nope`") && out.contains("token-auth"),
+        "{out}"
+    );
+}
+
+#[test]
+fn bad_config_is_reported_with_the_key() {
+    let dir = tempfile::tempdir().unwrap();
+    let config = dir.path().join("mlauth.toml");
+    std::fs::write(&config, "[server]\nupstrem = \"http://127.0.0.1:1\"\n").unwrap();
+    let (ok, out) = mlauth(
+        &[
+            "run",
+            "--app-name",
+            "x",
+            "--config",
+            config.to_str().unwrap(),
+        ],
+        dir.path(),
+    );
+    assert!(!ok && out.contains("upstrem"), "{out}");
+}

@@ -1,0 +1,128 @@
+//! Hostile plugins: runaway CPU, memory bombs, stack overflow, panics, and attempts to reach
+//! files, the environment or the network. Each fails closed (or is denied) and affects only
+//! its own request.
+
+use mlauth_tests::gateway::TestGateway;
+use mlauth_tests::upstream::MockUpstream;
+use mlauth_tests::wasm;
+
+async fn gateway(plugin: &str, extra: &str) -> (MockUpstream, TestGateway) {
+    let upstream = MockUpstream::start().await;
+    let gw = TestGateway::start(plugin, &upstream.url, extra)
+        .await
+        .unwrap();
+    (upstream, gw)
+}
+
+async fn get(gw: &TestGateway, path: &str) -> (u16, String) {
+    let resp = reqwest::get(gw.at(path)).await.unwrap();
+    let status = resp.status().as_u16();
+    (status, resp.text().await.unwrap())
+}
+
+fn assert_generic_mlflow_error(body: &str, code: &str) {
+    let json: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("not JSON ({e}): {body}"));
+    assert_eq!(json["error_code"], code, "{body}");
+    let message = json["message"].as_str().unwrap();
+    assert!(message.contains("request id"), "{body}");
+    for internal in [
+        "wasm",
+        "trap",
+        "backtrace",
+        "memory",
+        "stack",
+        "unreachable",
+    ] {
+        assert!(
+            !message.to_lowercase().contains(internal),
+            "internals leaked: {body}"
+        );
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_loop_fails_closed_while_other_requests_are_served() {
+    let (upstream, looping) = gateway(wasm::INFINITE_LOOP, "[sandbox]\ndeadline_ms = 50\n").await;
+    let (_, healthy) = gateway(wasm::ECHO, "").await;
+    let spinning: Vec<_> = (0..4)
+        .map(|_| {
+            tokio::spawn(reqwest::get(
+                looping.at("/api/2.0/mlflow/experiments/search"),
+            ))
+        })
+        .collect();
+    let client = reqwest::Client::new();
+    for _ in 0..20 {
+        let resp = client
+            .get(healthy.at("/api/x"))
+            .header("x-test-user", "carol")
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 200);
+    }
+    for task in spinning {
+        let resp = task.await.unwrap().unwrap();
+        assert_eq!(resp.status(), 503);
+        assert_generic_mlflow_error(&resp.text().await.unwrap(), "TEMPORARILY_UNAVAILABLE");
+    }
+    assert!(upstream.seen().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn memory_bomb_stack_overflow_and_panic_fail_closed() {
+    for plugin in [wasm::MEMORY_BOMB, wasm::STACK_OVERFLOW, wasm::PANIC] {
+        let (upstream, gw) = gateway(plugin, "[sandbox]\nmemory_limit_mib = 16\n").await;
+        let (status, body) = get(&gw, "/api/2.0/mlflow/experiments/search").await;
+        assert_eq!(status, 500, "{plugin}: {body}");
+        assert_generic_mlflow_error(&body, "INTERNAL_ERROR");
+        assert!(upstream.seen().is_empty(), "{plugin}");
+        // The next request gets a fresh instance and fails the same way: no poisoned state.
+        assert_eq!(get(&gw, "/api/2.0/mlflow/experiments/search").await.0, 500);
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn files_environment_and_sockets_are_out_of_reach() {
+    std::env::set_var("MLAUTH_TEST_SECRET", "should-not-leak");
+    for plugin in [wasm::READ_FILE, wasm::READ_ENV, wasm::OPEN_SOCKET] {
+        let (upstream, gw) = gateway(plugin, "").await;
+        let (status, body) = get(&gw, "/api/2.0/mlflow/experiments/search").await;
+        assert_eq!(status, 401, "{plugin} was granted access: {body}");
+        assert!(upstream.seen().is_empty(), "{plugin}");
+    }
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn malformed_plugin_responses_are_refused_not_forwarded() {
+    let (upstream, gw) = gateway(wasm::BAD_RESPONSE, "").await;
+    let client = reqwest::Client::new();
+    for mode in ["status", "header-name", "header-value", "framing"] {
+        let resp = client
+            .get(gw.at("/api/x"))
+            .header("x-mode", mode)
+            .send()
+            .await
+            .unwrap();
+        assert_eq!(resp.status(), 500, "{mode}");
+        assert_generic_mlflow_error(&resp.text().await.unwrap(), "INTERNAL_ERROR");
+    }
+    let (_, huge) = gateway(wasm::HUGE_RESPONSE, "").await;
+    assert_eq!(get(&huge, "/api/x").await.0, 500);
+    assert!(upstream.seen().is_empty());
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn plugin_output_and_logs_do_not_break_the_request() {
+    let (upstream, gw) = gateway(wasm::ECHO, "").await;
+    let resp = reqwest::Client::new()
+        .get(gw.at("/api/x"))
+        .header("x-test-user", "dave")
+        .header("x-test-groups", "a,b")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 200);
+    assert_eq!(upstream.seen()[0].headers["x-mlauth-user"], "dave");
+}

@@ -1,0 +1,9 @@
+//! The integration test binary: one binary, one module per area.
+
+mod auth_flow;
+mod cli;
+mod e2e_mlflow;
+mod hostile;
+mod limits;
+mod load_errors;
+mod paths;
