@@ -9,12 +9,17 @@ use futures::future::BoxFuture;
 use crate::plugin::{Identity, RouteSpec};
 use crate::proxy::prepare::RequestContext;
 
+/// Runs on the upstream's response before it goes to the client (creator grants, response
+/// filtering). It may replace the response; it must fail closed on its own errors.
+pub type ResponseHook = Box<dyn FnOnce(Response) -> BoxFuture<'static, Response> + Send>;
+
 /// What the host app decided for an authenticated request.
 pub enum HostDecision {
     /// Answer now (an app route, or a refusal).
     Respond(Response),
-    /// Let it through to the upstream (possibly rewritten).
-    Forward(Request),
+    /// Let it through to the upstream (possibly rewritten), then run the hook, if any, on
+    /// the upstream's response.
+    Forward(Request, Option<ResponseHook>),
 }
 
 /// Host-implemented part of an app.

@@ -9,7 +9,10 @@
 //!
 //! Reference: `mlflow-auth-reference.md` §2, §3.3–3.6 and §9.2.
 
+pub mod api;
+pub mod app;
 pub mod credential_cache;
 pub mod ini;
 pub mod password;
 pub mod permissions;
+pub mod rules;

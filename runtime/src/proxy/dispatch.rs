@@ -47,7 +47,13 @@ async fn protected(
     };
     match app.handle(ctx, identity, req).await {
         HostDecision::Respond(response) => Ok(response),
-        HostDecision::Forward(req) => state.upstream.forward(ctx, req, Some(identity)).await,
+        HostDecision::Forward(req, hook) => {
+            let response = state.upstream.forward(ctx, req, Some(identity)).await?;
+            Ok(match hook {
+                Some(hook) => hook(response).await,
+                None => response,
+            })
+        }
     }
 }
 
