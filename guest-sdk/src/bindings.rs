@@ -47,8 +47,22 @@ pub mod wit {
                 "mlauth:plugin/log@0.1.0": crate::wit::app::mlauth::plugin::log,
                 "mlauth:plugin/config@0.1.0": crate::wit::app::mlauth::plugin::config,
             },
+            // An import added to the WIT later is generated here too rather than failing
+            // the build; map it above once the SDK wraps it.
+            generate_all,
         });
     }
+
+    /// The `users` capability (imported only by plugins that call it).
+    pub mod users_capability {
+        crate::wit_bindgen::generate!({
+            path: "../wit",
+            world: "users-capability",
+            runtime_path: "crate::wit_bindgen::rt",
+        });
+    }
+
+    pub use users_capability::mlauth::plugin::users;
 
     pub use app::exports::mlauth::plugin::{
         app as app_export, authenticator as authenticator_export,

@@ -92,6 +92,7 @@ pub mod log;
 mod request;
 mod response;
 mod route;
+pub mod users;
 
 pub use authorization::Authorization;
 pub use credentials::BasicCredentials;

@@ -13,9 +13,29 @@ use crate::sandbox::Sandbox;
 /// Environment variable naming the plugin directory.
 pub const PLUGINS_DIR_ENV: &str = "MLAUTH_PLUGINS_DIR";
 
+/// The built-in basic-auth plugin (`example-plugins/basic-auth`, built by `build.rs`).
+pub const BUILTIN_BASIC_AUTH: &[u8] = include_bytes!(env!("MLAUTH_BUILTIN_BASIC_AUTH"));
+
+/// The name of MLflow's built-in app.
+pub const BASIC_AUTH_APP: &str = "basic-auth";
+
 /// Plugins compiled into the binary, by app name.
 pub fn builtin_plugins() -> Vec<(&'static str, PluginSource)> {
-    Vec::new()
+    vec![(
+        BASIC_AUTH_APP,
+        PluginSource::Builtin {
+            name: BASIC_AUTH_APP,
+            bytes: BUILTIN_BASIC_AUTH,
+        },
+    )]
+}
+
+/// Capabilities a built-in plugin gets without configuration.
+pub fn builtin_grants(name: &str) -> Vec<crate::plugin::Capability> {
+    match name {
+        BASIC_AUTH_APP => vec![crate::plugin::Capability::Users],
+        _ => Vec::new(),
+    }
 }
 
 /// Errors resolving or installing apps.

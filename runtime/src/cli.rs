@@ -26,6 +26,22 @@ pub enum Command {
     /// Manage installed plugins (the app registry).
     #[command(subcommand)]
     Plugins(PluginsCommand),
+    /// Manage the basic-auth database.
+    #[command(subcommand)]
+    Db(DbCommand),
+}
+
+/// `mlauth db ...`.
+#[derive(Debug, Subcommand)]
+pub enum DbCommand {
+    /// Upgrade an older MLflow auth database to the schema mlauth uses (as
+    /// `python -m mlflow.server.auth db upgrade` does). Defaults to `database_uri` from
+    /// basic_auth.ini (`MLFLOW_AUTH_CONFIG_PATH`).
+    Upgrade {
+        /// SQLAlchemy-style URL, e.g. `sqlite:///basic_auth.db` or `postgresql://user@host/db`.
+        #[arg(long)]
+        url: Option<String>,
+    },
 }
 
 /// `mlauth run`.
@@ -105,13 +121,43 @@ pub async fn run_cli(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Run(args) => run(args).await,
         Command::Plugins(cmd) => plugins(cmd),
+        Command::Db(DbCommand::Upgrade { url }) => db_upgrade(url).await,
     }
+}
+
+async fn db_upgrade(url: Option<String>) -> Result<(), Box<dyn std::error::Error>> {
+    let sqlx_url = match url {
+        Some(url) => crate::basic_auth::ini::DatabaseUri::parse(&url)?.to_sqlx_url(),
+        None => crate::basic_auth::ini::load_auth_config(&crate::basic_auth::ini::ProcessEnv)?
+            .database_uri
+            .to_sqlx_url(),
+    };
+    let outcome = crate::store::migrate::upgrade(&sqlx_url).await?;
+    if outcome.applied.is_empty() {
+        println!(
+            "auth database is at revision {} (nothing to do)",
+            outcome.to
+        );
+    } else {
+        println!(
+            "auth database upgraded to {} (applied {})",
+            outcome.to,
+            outcome.applied.join(", ")
+        );
+    }
+    Ok(())
 }
 
 async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     let config = effective_config(&args)?;
+    let upstream = config.server.upstream.clone();
     let mut builder =
         Gateway::builder(config, &args.app_name).plugins_dir(args.plugins_dir.clone());
+    if args.app_name == crate::apps::BASIC_AUTH_APP {
+        let env = crate::basic_auth::ini::ProcessEnv;
+        let started = crate::basic_auth::app::start::start(&env, &upstream).await?;
+        builder = builder.basic_auth(started);
+    }
     if let Some(plugin) = &args.plugin {
         builder = builder.plugin_file(plugin);
     }

@@ -57,6 +57,7 @@ pub struct GatewayBuilder {
     plugins_dir: Option<PathBuf>,
     host_app: Option<Arc<dyn HostApp>>,
     services: crate::host::HostServices,
+    default_plugin: Option<PathBuf>,
 }
 
 impl Gateway {
@@ -69,6 +70,7 @@ impl Gateway {
             plugins_dir: None,
             host_app: None,
             services: Default::default(),
+            default_plugin: None,
         }
     }
 
@@ -124,6 +126,24 @@ impl GatewayBuilder {
         self
     }
 
+    /// The app's own choice of plugin file (e.g. `authorization_function` in
+    /// `basic_auth.ini`), used when neither `--plugin` nor the config names one.
+    pub fn default_plugin_file(mut self, path: impl Into<PathBuf>) -> Self {
+        self.default_plugin = Some(path.into());
+        self
+    }
+
+    /// Attaches the basic-auth app: its REST API and permission rules, and its user store
+    /// behind the `users` capability.
+    pub fn basic_auth(mut self, started: crate::basic_auth::app::start::BasicAuthStart) -> Self {
+        use crate::basic_auth::app::{BasicAuthApp, StoreDirectory};
+        if let Some(plugin) = started.plugin {
+            self = self.default_plugin_file(plugin);
+        }
+        self.services.users = Some(Arc::new(StoreDirectory(started.core.clone())));
+        self.host_app(Arc::new(BasicAuthApp { core: started.core }))
+    }
+
     /// Provides the backends of host capabilities (e.g. the user store).
     pub fn services(mut self, services: crate::host::HostServices) -> Self {
         self.services = services;
@@ -142,14 +162,18 @@ impl GatewayBuilder {
             .get(&self.app_name)
             .cloned()
             .unwrap_or_default();
-        let source = match (self.plugin_file, &plugin_config.path) {
-            (Some(path), _) => PluginSource::File(path),
-            (None, Some(path)) => PluginSource::File(path.clone()),
-            (None, None) => AppRegistry::new(self.plugins_dir).resolve(&self.app_name)?,
+        let source = match (self.plugin_file, &plugin_config.path, self.default_plugin) {
+            (Some(path), _, _) => PluginSource::File(path),
+            (None, Some(path), _) => PluginSource::File(path.clone()),
+            (None, None, Some(path)) => PluginSource::File(path),
+            (None, None, None) => AppRegistry::new(self.plugins_dir).resolve(&self.app_name)?,
         };
         let host_routes = GatewayState::host_routes(&self.config.server, self.host_app.as_ref());
         let mut settings = plugin_config.settings();
         settings.services = self.services;
+        if let PluginSource::Builtin { name, .. } = &source {
+            settings.grants.extend(crate::apps::builtin_grants(name));
+        }
         let plugin = load_plugin(
             &sandbox,
             &linker,

@@ -36,7 +36,7 @@ impl Default for SandboxLimits {
     fn default() -> Self {
         Self {
             memory_limit_mib: 64,
-            deadline_ms: 100,
+            deadline_ms: 250,
             max_concurrent_instances: 256,
             pooling: true,
             max_stack_kib: 512,

@@ -24,6 +24,8 @@ pub struct HostState {
     pub output: CapturedOutput,
     /// Log lines already written through the `log` interface (rate limit).
     pub log_lines: u32,
+    /// Time spent in host calls the plugin awaited (not charged to its CPU deadline).
+    pub host_time: std::time::Duration,
 }
 
 impl HostState {
@@ -51,6 +53,7 @@ impl HostState {
             request_id,
             output,
             log_lines: 0,
+            host_time: std::time::Duration::ZERO,
         }
     }
 }

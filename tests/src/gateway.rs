@@ -27,8 +27,47 @@ impl TestGateway {
     }
 
     /// Builds and serves a gateway from a full config.
-    pub async fn start_with(config: MlauthConfig, app_name: &str, plugin: &str) -> Result<Self, StartError> {
-        let gateway = Arc::new(Gateway::builder(config, app_name).plugin_file(Path::new(plugin)).build().await?);
+    pub async fn start_with(
+        config: MlauthConfig,
+        app_name: &str,
+        plugin: &str,
+    ) -> Result<Self, StartError> {
+        Self::serve(Gateway::builder(config, app_name).plugin_file(Path::new(plugin))).await
+    }
+
+    /// Builds and serves the basic-auth app (built-in plugin unless `extra_toml` or the ini
+    /// names another) in front of `upstream`. `dir` holds `basic_auth.ini` and the database;
+    /// `admin_password` bootstraps the admin.
+    pub async fn start_basic_auth(
+        upstream: &str,
+        ini: &str,
+        dir: &Path,
+        admin_password: &str,
+        extra_toml: &str,
+    ) -> Result<Self, String> {
+        let ini_path = dir.join("basic_auth.ini");
+        std::fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
+        let mut env = std::collections::HashMap::new();
+        env.insert(
+            "MLFLOW_AUTH_CONFIG_PATH".to_string(),
+            ini_path.display().to_string(),
+        );
+        env.insert(
+            "MLFLOW_AUTH_ADMIN_PASSWORD".to_string(),
+            admin_password.to_string(),
+        );
+        let started = mlauth::basic_auth::app::start::start(&env, upstream)
+            .await
+            .map_err(|e| e.to_string())?;
+        let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
+        let config = MlauthConfig::parse(&toml)?;
+        Self::serve(Gateway::builder(config, "basic-auth").basic_auth(started))
+            .await
+            .map_err(|e| e.to_string())
+    }
+
+    async fn serve(builder: mlauth::runner::GatewayBuilder) -> Result<Self, StartError> {
+        let gateway = Arc::new(builder.build().await?);
         let (listener, addr): (_, SocketAddr) = gateway.bind().await?;
         let (stop, stopped) = oneshot::channel::<()>();
         let serving = gateway.clone();
@@ -39,7 +78,11 @@ impl TestGateway {
                 })
                 .await;
         });
-        Ok(Self { url: format!("http://{addr}"), gateway, stop: Some(stop) })
+        Ok(Self {
+            url: format!("http://{addr}"),
+            gateway,
+            stop: Some(stop),
+        })
     }
 
     /// A full URL for `path`.

@@ -6,3 +6,8 @@
 pub mod wasm {
     include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
 }
+
+pub mod gateway;
+pub mod loadgen;
+pub mod mlflow;
+pub mod upstream;

@@ -43,7 +43,9 @@ pub async fn run(target: Target, connections: usize, duration: Duration) -> Load
     let mut tasks = Vec::new();
     for _ in 0..connections {
         let target = target.clone();
-        tasks.push(tokio::spawn(async move { connection_loop(target, deadline).await }));
+        tasks.push(tokio::spawn(async move {
+            connection_loop(target, deadline).await
+        }));
     }
     let mut latencies = Vec::new();
     let mut unexpected = 0;
@@ -70,9 +72,13 @@ pub async fn run(target: Target, connections: usize, duration: Duration) -> Load
 }
 
 async fn connection_loop(target: Target, deadline: Instant) -> (Vec<u64>, usize) {
-    let stream = tokio::net::TcpStream::connect(&target.addr).await.expect("connect");
+    let stream = tokio::net::TcpStream::connect(&target.addr)
+        .await
+        .expect("connect");
     stream.set_nodelay(true).ok();
-    let (mut sender, conn) = http1::handshake(TokioIo::new(stream)).await.expect("handshake");
+    let (mut sender, conn) = http1::handshake(TokioIo::new(stream))
+        .await
+        .expect("handshake");
     tokio::spawn(conn);
     let mut latencies = Vec::new();
     let mut unexpected = 0;

@@ -15,7 +15,10 @@ pub fn python() -> PathBuf {
 
 /// The repository root.
 pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR")).parent().expect("tests/ has a parent").to_path_buf()
+    Path::new(env!("CARGO_MANIFEST_DIR"))
+        .parent()
+        .expect("tests/ has a parent")
+        .to_path_buf()
 }
 
 /// Panics with the fix when the venv is missing (tests that need MLflow must not pass silently).
@@ -31,7 +34,11 @@ pub fn require_python() -> PathBuf {
 
 /// A free loopback port (bound and released).
 pub fn free_port() -> u16 {
-    std::net::TcpListener::bind("127.0.0.1:0").unwrap().local_addr().unwrap().port()
+    std::net::TcpListener::bind("127.0.0.1:0")
+        .unwrap()
+        .local_addr()
+        .unwrap()
+        .port()
 }
 
 /// A running MLflow tracking server.
@@ -56,25 +63,41 @@ impl MlflowServer {
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("mlflow.log")).unwrap();
         let mut cmd = Command::new(python);
-        cmd.args(["-m", "mlflow", "server", "--workers", "1", "--host", "127.0.0.1", "--port"])
-            .arg(port.to_string())
-            .arg("--backend-store-uri")
-            .arg(format!("sqlite:///{}", dir.path().join("mlflow.db").display()))
-            .arg("--artifacts-destination")
-            .arg(dir.path().join("artifacts"))
-            .args(extra_args)
-            .current_dir(dir.path())
-            .env("MLFLOW_FLASK_SERVER_SECRET_KEY", "test-secret-key")
-            .stdin(Stdio::null())
-            .stdout(log.try_clone().unwrap())
-            .stderr(log);
+        cmd.args([
+            "-m",
+            "mlflow",
+            "server",
+            "--workers",
+            "1",
+            "--host",
+            "127.0.0.1",
+            "--port",
+        ])
+        .arg(port.to_string())
+        .arg("--backend-store-uri")
+        .arg(format!(
+            "sqlite:///{}",
+            dir.path().join("mlflow.db").display()
+        ))
+        .arg("--artifacts-destination")
+        .arg(dir.path().join("artifacts"))
+        .args(extra_args)
+        .current_dir(dir.path())
+        .env("MLFLOW_FLASK_SERVER_SECRET_KEY", "test-secret-key")
+        .stdin(Stdio::null())
+        .stdout(log.try_clone().unwrap())
+        .stderr(log);
         for (k, v) in env {
             cmd.env(k, v);
         }
         // Own process group: `mlflow server` starts uvicorn as a child; both are killed on drop.
         std::os::unix::process::CommandExt::process_group(&mut cmd, 0);
         let child = cmd.spawn().expect("spawn mlflow server");
-        let server = Self { url: format!("http://127.0.0.1:{port}"), dir, child };
+        let server = Self {
+            url: format!("http://127.0.0.1:{port}"),
+            dir,
+            child,
+        };
         server.wait_healthy(Duration::from_secs(120));
         server
     }
@@ -83,7 +106,11 @@ impl MlflowServer {
         let start = Instant::now();
         let client = reqwest::blocking::Client::new();
         while start.elapsed() < timeout {
-            if client.get(format!("{}/health", self.url)).send().is_ok_and(|r| r.status().is_success()) {
+            if client
+                .get(format!("{}/health", self.url))
+                .send()
+                .is_ok_and(|r| r.status().is_success())
+            {
                 return;
             }
             std::thread::sleep(Duration::from_millis(250));

@@ -35,12 +35,17 @@ impl MockUpstream {
     pub async fn start() -> Self {
         let seen: Arc<Mutex<Vec<Seen>>> = Arc::default();
         let app = Router::new().fallback(record).with_state(seen.clone());
-        let listener = tokio::net::TcpListener::bind("127.0.0.1:0").await.expect("bind mock upstream");
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind mock upstream");
         let addr: SocketAddr = listener.local_addr().unwrap();
         tokio::spawn(async move {
             axum::serve(listener, app).await.ok();
         });
-        Self { url: format!("http://{addr}"), seen }
+        Self {
+            url: format!("http://{addr}"),
+            seen,
+        }
     }
 
     /// Everything received so far.
@@ -59,8 +64,21 @@ impl MockUpstream {
     }
 }
 
-async fn record(State(seen): State<Arc<Mutex<Vec<Seen>>>>, method: Method, uri: Uri, headers: HeaderMap, body: Bytes) -> String {
-    let echo = serde_json::json!({ "upstream": true, "path": uri.path(), "method": method.as_str() }).to_string();
-    seen.lock().unwrap().push(Seen { method, uri, headers, body });
+async fn record(
+    State(seen): State<Arc<Mutex<Vec<Seen>>>>,
+    method: Method,
+    uri: Uri,
+    headers: HeaderMap,
+    body: Bytes,
+) -> String {
+    let echo =
+        serde_json::json!({ "upstream": true, "path": uri.path(), "method": method.as_str() })
+            .to_string();
+    seen.lock().unwrap().push(Seen {
+        method,
+        uri,
+        headers,
+        body,
+    });
     echo
 }

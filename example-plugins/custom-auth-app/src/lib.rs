@@ -2,7 +2,7 @@
 //!
 //! * `create-app` adds `/public/*` (public, any method) and `POST /api/custom-auth/login`
 //!   (public, so a client can reach it before it has credentials; it is a placeholder until
-//!   sessions exist).
+//!   sessions exist); the optional `extra_route` setting adds one more public route.
 //! * `authenticate` accepts HTTP Basic credentials equal to the `username` and `password`
 //!   settings (compared in constant time) and answers anything else with MLflow's Basic
 //!   `401` challenge. Without both settings every request is refused with `500`.
@@ -51,10 +51,15 @@ impl App for CustomAuthApp {
             "adding 2 routes next to the host's {}",
             host_routes.len()
         ));
-        Ok(vec![
+        let mut routes = vec![
             Route::new(format!("{PUBLIC}/*")).public(),
             Route::new(LOGIN).method("POST").public(),
-        ])
+        ];
+        // Optional: one more public route, e.g. to try what the host does with a clash.
+        if let Some(extra) = config::get("extra_route") {
+            routes.push(Route::new(extra).public());
+        }
+        Ok(routes)
     }
 
     fn handle(req: Request, _user: Option<Authorization>) -> Response {

@@ -24,6 +24,10 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
     Ok(())
 }
 
+/// Longest a single host call a plugin awaits may take (then it traps; the request is
+/// refused with 503).
+pub const HOST_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
+
 /// Process-wide backends behind the granted capabilities (absent = the app offers none).
 #[derive(Clone, Default)]
 pub struct HostServices {

@@ -4,6 +4,7 @@
 
 use futures::future::BoxFuture;
 
+use super::HOST_CALL_TIMEOUT;
 use crate::bindings::mlauth::plugin::users::{Host, User};
 use crate::state::HostState;
 
@@ -56,6 +57,25 @@ impl HostState {
     }
 }
 
+impl HostState {
+    /// Runs one host call under [`HOST_CALL_TIMEOUT`], outside the plugin's CPU deadline.
+    async fn timed<T>(
+        &mut self,
+        call: impl std::future::Future<Output = Result<T, DirectoryError>>,
+    ) -> wasmtime::Result<T> {
+        let started = std::time::Instant::now();
+        let result = tokio::time::timeout(HOST_CALL_TIMEOUT, call).await;
+        self.host_time += started.elapsed();
+        match result {
+            Ok(Ok(value)) => Ok(value),
+            Ok(Err(err)) => Err(wasmtime::Error::new(err)),
+            Err(_) => Err(wasmtime::Error::new(DirectoryError(
+                "user store timed out".into(),
+            ))),
+        }
+    }
+}
+
 impl Host for HostState {
     async fn verify(
         &mut self,
@@ -63,19 +83,13 @@ impl Host for HostState {
         password: String,
     ) -> wasmtime::Result<Option<User>> {
         let directory = self.directory()?;
-        let found = directory
-            .verify(&username, &password)
-            .await
-            .map_err(wasmtime::Error::new)?;
+        let found = self.timed(directory.verify(&username, &password)).await?;
         Ok(found.map(User::from))
     }
 
     async fn get(&mut self, username: String) -> wasmtime::Result<Option<User>> {
         let directory = self.directory()?;
-        let found = directory
-            .get(&username)
-            .await
-            .map_err(wasmtime::Error::new)?;
+        let found = self.timed(directory.get(&username)).await?;
         Ok(found.map(User::from))
     }
 }

@@ -73,7 +73,12 @@ async fn infinite_loop_fails_closed_while_other_requests_are_served() {
 #[tokio::test(flavor = "multi_thread")]
 async fn memory_bomb_stack_overflow_and_panic_fail_closed() {
     for plugin in [wasm::MEMORY_BOMB, wasm::STACK_OVERFLOW, wasm::PANIC] {
-        let (upstream, gw) = gateway(plugin, "[sandbox]\nmemory_limit_mib = 16\n").await;
+        // A generous deadline, so the memory limit (or the trap) is what stops the plugin.
+        let (upstream, gw) = gateway(
+            plugin,
+            "[sandbox]\nmemory_limit_mib = 16\ndeadline_ms = 10000\n",
+        )
+        .await;
         let (status, body) = get(&gw, "/api/2.0/mlflow/experiments/search").await;
         assert_eq!(status, 500, "{plugin}: {body}");
         assert_generic_mlflow_error(&body, "INTERNAL_ERROR");
@@ -108,7 +113,12 @@ async fn malformed_plugin_responses_are_refused_not_forwarded() {
         assert_eq!(resp.status(), 500, "{mode}");
         assert_generic_mlflow_error(&resp.text().await.unwrap(), "INTERNAL_ERROR");
     }
-    let (_, huge) = gateway(wasm::HUGE_RESPONSE, "").await;
+    // A generous deadline and memory, so the response-size check is what refuses it.
+    let (_, huge) = gateway(
+        wasm::HUGE_RESPONSE,
+        "[sandbox]\nmemory_limit_mib = 256\ndeadline_ms = 10000\n",
+    )
+    .await;
     assert_eq!(get(&huge, "/api/x").await.0, 500);
     assert!(upstream.seen().is_empty());
 }

@@ -1,6 +1,7 @@
 //! The integration test binary: one binary, one module per area.
 
 mod auth_flow;
+mod basic_auth_e2e;
 mod cli;
 mod e2e_mlflow;
 mod hostile;

@@ -7,6 +7,7 @@
 
 mod directory;
 mod request;
+pub mod start;
 
 use std::sync::Arc;
 
@@ -45,6 +46,9 @@ pub struct BasicAuthCore {
     /// Base URL of the upstream MLflow server (for internal read calls that resolve
     /// resources, e.g. run → experiment).
     pub upstream: String,
+    /// Reads the upstream's API for the permission rules (run → experiment, ...), with a
+    /// bounded TTL cache.
+    pub resolver: crate::basic_auth::rules::Resolver,
 }
 
 impl BasicAuthCore {
@@ -57,7 +61,16 @@ impl BasicAuthCore {
         let max = config.auth_cache_max_size.max(1);
         let cache = CredentialCache::from_settings(ttl, max).expect("ttl > 0 gives a cache");
         let is_basic_auth = config.authorization_function.is_basic_auth();
-        Arc::new(Self { store, config, cache, is_basic_auth, upstream: upstream.trim_end_matches('/').to_string() })
+        let upstream = upstream.trim_end_matches('/').to_string();
+        let resolver = crate::basic_auth::rules::Resolver::new(&upstream);
+        Arc::new(Self {
+            store,
+            config,
+            cache,
+            is_basic_auth,
+            upstream,
+            resolver,
+        })
     }
 }
 
@@ -75,7 +88,12 @@ impl HostApp for BasicAuthApp {
         crate::basic_auth::api::routes()
     }
 
-    fn handle<'a>(&'a self, ctx: &'a RequestContext, identity: &'a Identity, req: Request) -> BoxFuture<'a, HostDecision> {
+    fn handle<'a>(
+        &'a self,
+        ctx: &'a RequestContext,
+        identity: &'a Identity,
+        req: Request,
+    ) -> BoxFuture<'a, HostDecision> {
         async move {
             match self.decide(ctx, identity, req).await {
                 Ok(decision) => decision,
@@ -87,19 +105,32 @@ impl HostApp for BasicAuthApp {
 }
 
 impl BasicAuthApp {
-    async fn decide(&self, ctx: &RequestContext, identity: &Identity, req: Request) -> Result<HostDecision, Response> {
+    async fn decide(
+        &self,
+        ctx: &RequestContext,
+        identity: &Identity,
+        req: Request,
+    ) -> Result<HostDecision, Response> {
         let caller = match self.core.store.find_user(&identity.username).await {
             Ok(Some(user)) => user,
             Ok(None) => {
                 // MLflow: an authorization for a username missing from `users` is a 404 JSON.
                 let message = format!("User with username={} not found", identity.username);
-                return Err(mlflow_error(StatusCode::NOT_FOUND, "RESOURCE_DOES_NOT_EXIST", &message));
+                return Err(mlflow_error(
+                    StatusCode::NOT_FOUND,
+                    "RESOURCE_DOES_NOT_EXIST",
+                    &message,
+                ));
             }
             Err(err) => return Err(store_failure(ctx, &err)),
         };
         if crate::basic_auth::api::is_api_path(&ctx.path) {
-            let api_req = ApiRequest::from_request(ctx, req, MAX_API_BODY).await.map_err(IntoResponse::into_response)?;
-            return Ok(HostDecision::Respond(crate::basic_auth::api::handle(&self.core, &caller, &api_req).await));
+            let api_req = ApiRequest::from_request(ctx, req, MAX_API_BODY)
+                .await
+                .map_err(IntoResponse::into_response)?;
+            return Ok(HostDecision::Respond(
+                crate::basic_auth::api::handle(&self.core, &caller, &api_req).await,
+            ));
         }
         crate::basic_auth::rules::authorize(&self.core, &caller, ctx, req).await
     }
@@ -110,12 +141,25 @@ pub fn store_failure(ctx: &RequestContext, err: &StoreError) -> Response {
     tracing::error!(request_id = %ctx.request_id, error = %err, "auth store failed; request refused");
     let body = mlflow_error_json(
         "TEMPORARILY_UNAVAILABLE",
-        &format!("The authentication database is unavailable (request id {}).", ctx.request_id),
+        &format!(
+            "The authentication database is unavailable (request id {}).",
+            ctx.request_id
+        ),
     );
-    (StatusCode::SERVICE_UNAVAILABLE, [(http::header::CONTENT_TYPE, "application/json")], body).into_response()
+    (
+        StatusCode::SERVICE_UNAVAILABLE,
+        [(http::header::CONTENT_TYPE, "application/json")],
+        body,
+    )
+        .into_response()
 }
 
 /// MLflow's 403 for a failed permission check: `text/html`, body `Permission denied`.
 pub fn permission_denied() -> Response {
-    (StatusCode::FORBIDDEN, [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")], "Permission denied").into_response()
+    (
+        StatusCode::FORBIDDEN,
+        [(http::header::CONTENT_TYPE, "text/html; charset=utf-8")],
+        "Permission denied",
+    )
+        .into_response()
 }

@@ -38,30 +38,60 @@ pub enum ApiRequestError {
 impl IntoResponse for ApiRequestError {
     fn into_response(self) -> Response {
         match self {
-            ApiRequestError::TooLarge => mlflow_error(StatusCode::PAYLOAD_TOO_LARGE, "BAD_REQUEST", "Request body too large."),
-            ApiRequestError::Unreadable => mlflow_error(StatusCode::BAD_REQUEST, "BAD_REQUEST", "Request body could not be read."),
+            ApiRequestError::TooLarge => mlflow_error(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "BAD_REQUEST",
+                "Request body too large.",
+            ),
+            ApiRequestError::Unreadable => mlflow_error(
+                StatusCode::BAD_REQUEST,
+                "BAD_REQUEST",
+                "Request body could not be read.",
+            ),
         }
     }
 }
 
 impl ApiRequest {
     /// Buffers the body (at most `limit` bytes).
-    pub async fn from_request(ctx: &RequestContext, req: Request, limit: usize) -> Result<Self, ApiRequestError> {
+    pub async fn from_request(
+        ctx: &RequestContext,
+        req: Request,
+        limit: usize,
+    ) -> Result<Self, ApiRequestError> {
         let (parts, body) = req.into_parts();
-        let body = http_body_util::Limited::new(body, limit).collect().await.map_err(|e| {
-            if e.is::<http_body_util::LengthLimitError>() {
-                ApiRequestError::TooLarge
-            } else {
-                ApiRequestError::Unreadable
-            }
-        })?;
-        Ok(Self { method: parts.method, path: ctx.path.clone(), query: ctx.query.clone(), headers: parts.headers, body: body.to_bytes() })
+        let body = http_body_util::Limited::new(body, limit)
+            .collect()
+            .await
+            .map_err(|e| {
+                if e.is::<http_body_util::LengthLimitError>() {
+                    ApiRequestError::TooLarge
+                } else {
+                    ApiRequestError::Unreadable
+                }
+            })?;
+        Ok(Self {
+            method: parts.method,
+            path: ctx.path.clone(),
+            query: ctx.query.clone(),
+            headers: parts.headers,
+            body: body.to_bytes(),
+        })
     }
 
     /// Builds a request directly (tests, internal calls).
     pub fn new(method: Method, path: &str, query: &str, body: impl Into<Bytes>) -> Self {
         let mut headers = HeaderMap::new();
-        headers.insert(http::header::CONTENT_TYPE, http::HeaderValue::from_static("application/json"));
-        Self { method, path: path.to_string(), query: query.to_string(), headers, body: body.into() }
+        headers.insert(
+            http::header::CONTENT_TYPE,
+            http::HeaderValue::from_static("application/json"),
+        );
+        Self {
+            method,
+            path: path.to_string(),
+            query: query.to_string(),
+            headers,
+            body: body.into(),
+        }
     }
 }

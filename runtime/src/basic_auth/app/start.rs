@@ -1,0 +1,133 @@
+//! Starting the basic-auth app: read `basic_auth.ini`, open (never silently migrate) the
+//! auth database, bootstrap the admin as MLflow does, and build the shared core.
+
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use super::BasicAuthCore;
+use crate::basic_auth::ini::{
+    load_auth_config, validate_bootstrap_admin_username, validate_new_admin_password, AuthFunction,
+    EnvSource, IniError, LEGACY_DEFAULT_ADMIN_PASSWORD,
+};
+use crate::basic_auth::password;
+use crate::store::{Store, StoreError};
+
+/// Why the basic-auth app could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum BasicAuthStartError {
+    /// `basic_auth.ini` or the admin bootstrap settings are invalid.
+    #[error(transparent)]
+    Ini(#[from] IniError),
+    /// The auth database could not be opened, or its schema is unusable.
+    #[error("auth database {url}: {source}")]
+    Store {
+        /// Redacted URL.
+        url: String,
+        /// Cause (names `mlauth db upgrade` for old schemas).
+        source: StoreError,
+    },
+}
+
+/// A started basic-auth app.
+pub struct BasicAuthStart {
+    /// Shared state.
+    pub core: Arc<BasicAuthCore>,
+    /// A `.wasm` named by `authorization_function`, replacing the built-in plugin.
+    pub plugin: Option<PathBuf>,
+}
+
+/// Reads the config from `env` (`MLFLOW_AUTH_CONFIG_PATH`, admin overrides), opens the
+/// store and bootstraps the admin.
+pub async fn start(
+    env: &impl EnvSource,
+    upstream: &str,
+) -> Result<BasicAuthStart, BasicAuthStartError> {
+    let config = load_auth_config(env)?;
+    let url = config.database_uri.redacted();
+    let store = Store::connect(&config.database_uri.to_sqlx_url())
+        .await
+        .map_err(|source| BasicAuthStartError::Store {
+            url: url.clone(),
+            source,
+        })?;
+    bootstrap_admin(
+        &store,
+        config.admin_username.as_deref(),
+        config.admin_password.as_deref(),
+    )
+    .await
+    .map_err(|e| match e {
+        BootstrapError::Ini(e) => BasicAuthStartError::Ini(e),
+        BootstrapError::Store(source) => BasicAuthStartError::Store {
+            url: url.clone(),
+            source,
+        },
+    })?;
+    let plugin = match &config.authorization_function {
+        AuthFunction::Plugin(path) => Some(path.clone()),
+        AuthFunction::BuiltinBasicAuth => None,
+    };
+    tracing::info!(database = %url, revision = store.revision(), "basic-auth store opened");
+    Ok(BasicAuthStart {
+        core: BasicAuthCore::new(store, config, upstream),
+        plugin,
+    })
+}
+
+enum BootstrapError {
+    Ini(IniError),
+    Store(StoreError),
+}
+
+/// MLflow's `create_admin_user`: create the admin when missing (password required, ≥ 12
+/// characters, never `password1234`); rotate an existing admin away from `password1234`
+/// when a new password is configured.
+async fn bootstrap_admin(
+    store: &Store,
+    username: Option<&str>,
+    password: Option<&str>,
+) -> Result<(), BootstrapError> {
+    let username = validate_bootstrap_admin_username(username).map_err(BootstrapError::Ini)?;
+    let existing = store
+        .find_user(username)
+        .await
+        .map_err(BootstrapError::Store)?;
+    match (existing, password) {
+        (None, password) => {
+            let password = password.unwrap_or_default();
+            validate_new_admin_password(username, password).map_err(BootstrapError::Ini)?;
+            let hash = hash(password).await;
+            store
+                .create_user(username, &hash, true)
+                .await
+                .map_err(BootstrapError::Store)?;
+            tracing::info!("Created admin user '{username}'.");
+        }
+        (Some(user), Some(password)) if password != LEGACY_DEFAULT_ADMIN_PASSWORD => {
+            let stored = user.password_hash.clone();
+            let legacy = tokio::task::spawn_blocking(move || {
+                password::verify_password(&stored, LEGACY_DEFAULT_ADMIN_PASSWORD)
+            })
+            .await
+            .unwrap_or(false);
+            if legacy {
+                validate_new_admin_password(username, password).map_err(BootstrapError::Ini)?;
+                let hash = hash(password).await;
+                store
+                    .update_password_hash(username, &hash)
+                    .await
+                    .map_err(BootstrapError::Store)?;
+                tracing::warn!("Rotated the legacy default password of admin user '{username}'.");
+            }
+        }
+        (Some(_), _) => {}
+    }
+    Ok(())
+}
+
+async fn hash(password: &str) -> String {
+    let password = password.to_string();
+    tokio::task::spawn_blocking(move || password::generate_password_hash(&password))
+        .await
+        .expect("hashing task")
+}

@@ -1,0 +1,82 @@
+//! Bounded buffering of request and response bodies, and putting them back.
+//!
+//! JSON API requests are buffered (at most [`MAX_JSON_BODY`]) so their parameters can be
+//! checked, then forwarded with exactly the bytes that were checked (or with the rewritten
+//! body). Artifact uploads are never buffered.
+
+use axum::body::Body;
+use axum::extract::Request;
+use axum::response::Response;
+use bytes::Bytes;
+use http::header::{CONTENT_LENGTH, CONTENT_TYPE, TRANSFER_ENCODING};
+use http::HeaderValue;
+use http_body_util::{BodyExt, LengthLimitError, Limited};
+
+use super::error::{RuleError, RuleResult};
+
+/// Largest JSON request body the rules buffer (10 MiB).
+pub const MAX_JSON_BODY: usize = 10 << 20;
+
+/// Largest upstream response a response hook buffers (64 MiB).
+pub const MAX_RESPONSE_BODY: usize = 64 << 20;
+
+/// Reads a request body, at most `limit` bytes (413 beyond).
+pub async fn buffer_request(
+    req: Request,
+    limit: usize,
+) -> RuleResult<(http::request::Parts, Bytes)> {
+    let (parts, body) = req.into_parts();
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok((parts, collected.to_bytes())),
+        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+            Err(RuleError::BodyTooLarge { limit })
+        }
+        Err(err) => Err(RuleError::BodyUnreadable(err.to_string())),
+    }
+}
+
+/// Puts a (possibly rewritten) body back into a request, with a matching `Content-Length`.
+pub fn rebuild_request(mut parts: http::request::Parts, bytes: Bytes) -> Request {
+    parts.headers.remove(TRANSFER_ENCODING);
+    if bytes.is_empty() && parts.headers.get(CONTENT_LENGTH).is_none() {
+        return Request::from_parts(parts, Body::empty());
+    }
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Request::from_parts(parts, Body::from(bytes))
+}
+
+/// Replaces a request's body with a JSON document (and says so in `Content-Type`).
+pub fn json_request(mut parts: http::request::Parts, json: &serde_json::Value) -> Request {
+    parts
+        .headers
+        .insert(CONTENT_TYPE, HeaderValue::from_static("application/json"));
+    rebuild_request(parts, Bytes::from(json.to_string()))
+}
+
+/// Reads an upstream response body, at most `limit` bytes.
+pub async fn buffer_response(
+    response: Response,
+    limit: usize,
+) -> Result<(http::response::Parts, Bytes), String> {
+    let (parts, body) = response.into_parts();
+    match Limited::new(body, limit).collect().await {
+        Ok(collected) => Ok((parts, collected.to_bytes())),
+        Err(err) => Err(format!("upstream response unreadable: {err}")),
+    }
+}
+
+/// Puts a (possibly rewritten) body back into a response, with a matching `Content-Length`.
+pub fn rebuild_response(mut parts: http::response::Parts, bytes: Bytes) -> Response {
+    parts.headers.remove(TRANSFER_ENCODING);
+    parts
+        .headers
+        .insert(CONTENT_LENGTH, HeaderValue::from(bytes.len()));
+    Response::from_parts(parts, Body::from(bytes))
+}
+
+/// Whether a JSON object response has a 2xx status (hooks act on successes only).
+pub fn is_success(response: &Response) -> bool {
+    response.status().is_success()
+}
