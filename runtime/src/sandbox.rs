@@ -6,7 +6,7 @@ use std::thread;
 use std::time::Duration;
 
 use serde::Deserialize;
-use wasmtime::{Config, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
+use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 /// How often the epoch ticker advances the engine epoch. Deadlines are measured in these
 /// ticks, so a runaway plugin is stopped at most about one tick after its budget.
@@ -30,6 +30,9 @@ pub struct SandboxLimits {
     pub max_response_bytes: usize,
     /// Largest captured stdout/stderr per call, in bytes (the rest is dropped).
     pub max_output_bytes: usize,
+    /// Map plugin memory images copy-on-write. Off by default: with pooled slots reset in
+    /// place, copying the (small) data segments measured faster (see README, Performance).
+    pub copy_on_write: bool,
 }
 
 impl Default for SandboxLimits {
@@ -42,6 +45,7 @@ impl Default for SandboxLimits {
             max_stack_kib: 512,
             max_response_bytes: 1 << 20,
             max_output_bytes: 16 << 10,
+            copy_on_write: false,
         }
     }
 }
@@ -127,6 +131,7 @@ fn engine_config(limits: &SandboxLimits, pooling: bool) -> Config {
         .wasm_component_model(true)
         .epoch_interruption(true)
         .concurrency_support(false)
+        .memory_init_cow(limits.copy_on_write)
         .max_wasm_stack(limits.max_stack_kib << 10)
         .async_stack_size((limits.max_stack_kib << 10) + (512 << 10));
     if pooling {
@@ -150,9 +155,21 @@ fn pooling_config(limits: &SandboxLimits) -> PoolingAllocationConfig {
         .table_elements(100_000)
         .max_component_instance_size(1 << 20)
         .max_core_instance_size(1 << 20)
-        .max_unused_warm_slots(16);
+        .max_unused_warm_slots(16)
+        // Reuse slots without page faults: on Linux >= 6.7 only the pages a request dirtied
+        // are reset (PAGEMAP_SCAN) with memset instead of being madvise'd away, and the
+        // remaining decommits are batched (fewer syscalls and TLB shootdowns).
+        .pagemap_scan(Enabled::Auto)
+        .linear_memory_keep_resident(KEEP_RESIDENT_BYTES)
+        .table_keep_resident(64 << 10)
+        .async_stack_keep_resident(128 << 10)
+        .decommit_batch_size(16);
     pool
 }
+
+/// Bytes of each pooled linear memory reset in place (memset of dirtied pages) rather than
+/// decommitted: covers a typical Rust, C or QuickJS plugin's working set.
+const KEEP_RESIDENT_BYTES: usize = 8 << 20;
 
 /// One thread per engine advances the epoch; it exits when the engine is dropped.
 fn start_epoch_ticker(engine: &Engine) {

@@ -8,3 +8,4 @@ mod hostile;
 mod limits;
 mod load_errors;
 mod paths;
+mod rules_e2e;

@@ -12,231 +12,22 @@ mod params;
 mod permissions;
 mod responses;
 mod roles;
+mod routing;
 mod signup;
 mod users;
 
 #[cfg(test)]
 mod tests;
 
-use std::collections::HashMap;
-use std::sync::OnceLock;
-
 use axum::response::{IntoResponse, Response};
-use http::{header, HeaderValue, Method, StatusCode};
+use http::Method;
 
-use self::legacy::{LegacyKind, LegacyOp};
 use self::params::Params;
 use self::responses::{ApiError, Outcome};
+use self::routing::{refuse_unknown, table, wrong_method, Endpoint};
 use super::app::{ApiRequest, BasicAuthCore};
 use crate::plugin::RouteSpec;
 use crate::store::User;
-
-/// Every endpoint of the API.
-#[derive(Debug, Clone, Copy, PartialEq, Eq)]
-enum Endpoint {
-    CreateUser,
-    CreateUserUi,
-    Signup,
-    GetUser,
-    CurrentUser,
-    ListUsers,
-    UpdatePassword,
-    UpdateAdmin,
-    DeleteUser,
-    CurrentPermissions,
-    ListUserPermissions,
-    GrantPermission,
-    RevokePermission,
-    GetPermission,
-    CreateRole,
-    GetRole,
-    ListRoles,
-    UpdateRole,
-    DeleteRole,
-    AddRolePermission,
-    RemoveRolePermission,
-    ListRolePermissions,
-    UpdateRolePermission,
-    AssignRole,
-    UnassignRole,
-    ListUserRoles,
-    ListRoleUsers,
-    Legacy(LegacyKind, LegacyOp),
-}
-
-/// `(path under /mlflow, API version, method, endpoint, has an /ajax-api twin)`.
-const ROUTES: &[(&str, u8, Method, Endpoint, bool)] = &[
-    ("/users/create", 2, Method::POST, Endpoint::CreateUser, true),
-    (
-        "/users/create-ui",
-        2,
-        Method::POST,
-        Endpoint::CreateUserUi,
-        false,
-    ),
-    ("/users/get", 2, Method::GET, Endpoint::GetUser, true),
-    (
-        "/users/current",
-        2,
-        Method::GET,
-        Endpoint::CurrentUser,
-        true,
-    ),
-    ("/users/list", 2, Method::GET, Endpoint::ListUsers, true),
-    (
-        "/users/update-password",
-        2,
-        Method::PATCH,
-        Endpoint::UpdatePassword,
-        true,
-    ),
-    (
-        "/users/update-admin",
-        2,
-        Method::PATCH,
-        Endpoint::UpdateAdmin,
-        true,
-    ),
-    (
-        "/users/delete",
-        2,
-        Method::DELETE,
-        Endpoint::DeleteUser,
-        true,
-    ),
-    (
-        "/users/current/permissions",
-        3,
-        Method::GET,
-        Endpoint::CurrentPermissions,
-        true,
-    ),
-    (
-        "/users/permissions/list",
-        3,
-        Method::GET,
-        Endpoint::ListUserPermissions,
-        true,
-    ),
-    (
-        "/users/permissions/grant",
-        3,
-        Method::POST,
-        Endpoint::GrantPermission,
-        true,
-    ),
-    (
-        "/users/permissions/revoke",
-        3,
-        Method::POST,
-        Endpoint::RevokePermission,
-        true,
-    ),
-    (
-        "/users/permissions/get",
-        3,
-        Method::GET,
-        Endpoint::GetPermission,
-        true,
-    ),
-    ("/roles/create", 3, Method::POST, Endpoint::CreateRole, true),
-    ("/roles/get", 3, Method::GET, Endpoint::GetRole, true),
-    ("/roles/list", 3, Method::GET, Endpoint::ListRoles, true),
-    (
-        "/roles/update",
-        3,
-        Method::PATCH,
-        Endpoint::UpdateRole,
-        true,
-    ),
-    (
-        "/roles/delete",
-        3,
-        Method::DELETE,
-        Endpoint::DeleteRole,
-        true,
-    ),
-    (
-        "/roles/permissions/add",
-        3,
-        Method::POST,
-        Endpoint::AddRolePermission,
-        true,
-    ),
-    (
-        "/roles/permissions/remove",
-        3,
-        Method::DELETE,
-        Endpoint::RemoveRolePermission,
-        true,
-    ),
-    (
-        "/roles/permissions/list",
-        3,
-        Method::GET,
-        Endpoint::ListRolePermissions,
-        true,
-    ),
-    (
-        "/roles/permissions/update",
-        3,
-        Method::PATCH,
-        Endpoint::UpdateRolePermission,
-        true,
-    ),
-    ("/roles/assign", 3, Method::POST, Endpoint::AssignRole, true),
-    (
-        "/roles/unassign",
-        3,
-        Method::DELETE,
-        Endpoint::UnassignRole,
-        true,
-    ),
-    (
-        "/users/roles/list",
-        3,
-        Method::GET,
-        Endpoint::ListUserRoles,
-        true,
-    ),
-    (
-        "/roles/users/list",
-        3,
-        Method::GET,
-        Endpoint::ListRoleUsers,
-        true,
-    ),
-];
-
-/// The bare sign-up page (MLflow registers it without an API prefix).
-const SIGNUP_PATH: &str = "/signup";
-
-/// Path → (method, endpoint), built once.
-fn table() -> &'static HashMap<String, (Method, Endpoint)> {
-    static TABLE: OnceLock<HashMap<String, (Method, Endpoint)>> = OnceLock::new();
-    TABLE.get_or_init(|| {
-        let mut table = HashMap::new();
-        for (suffix, version, method, endpoint, ajax) in ROUTES {
-            table.insert(
-                format!("/api/{version}.0/mlflow{suffix}"),
-                (method.clone(), *endpoint),
-            );
-            if *ajax {
-                table.insert(
-                    format!("/ajax-api/{version}.0/mlflow{suffix}"),
-                    (method.clone(), *endpoint),
-                );
-            }
-        }
-        for kind in LegacyKind::ALL {
-            for op in LegacyOp::ALL {
-                table.insert(kind.path(op), (op.method(), Endpoint::Legacy(kind, op)));
-            }
-        }
-        table.insert(SIGNUP_PATH.to_string(), (Method::GET, Endpoint::Signup));
-        table
-    })
-}
 
 /// Routes of the auth API (for `create-app` clash detection).
 pub fn routes() -> Vec<RouteSpec> {
@@ -354,43 +145,4 @@ async fn validator(call: &Call<'_>, endpoint: Endpoint) -> Result<bool, ApiError
         | Endpoint::ListRoleUsers => access::can_manage_roles(call).await,
         Endpoint::Legacy(kind, _) => legacy::can_manage(call, kind).await,
     }
-}
-
-/// A path the table does not know (callers check [`is_api_path`] first).
-fn refuse_unknown(caller: &User) -> Response {
-    if !caller.is_admin {
-        return ApiError::Denied.into_response();
-    }
-    let page = responses::werkzeug_page(
-        StatusCode::NOT_FOUND,
-        "The requested URL was not found on the server. If you entered the URL manually please check your spelling and try again.",
-    );
-    responses::html(StatusCode::NOT_FOUND, page)
-}
-
-/// Another method on an API path: no validator → 403 for non-admins; Flask's automatic
-/// `OPTIONS` (204) or Werkzeug's 405 for admins.
-fn wrong_method(caller: &User, requested: &Method, allowed: &Method) -> Response {
-    if !caller.is_admin {
-        return ApiError::Denied.into_response();
-    }
-    let allow: &'static str = match *allowed {
-        Method::GET => "HEAD, GET, OPTIONS",
-        Method::POST => "POST, OPTIONS",
-        Method::PATCH => "PATCH, OPTIONS",
-        _ => "DELETE, OPTIONS",
-    };
-    if *requested == Method::OPTIONS {
-        let mut response = responses::html(StatusCode::NO_CONTENT, "");
-        response
-            .headers_mut()
-            .insert(header::ALLOW, HeaderValue::from_static(allow));
-        return response;
-    }
-    ApiError::Page {
-        status: StatusCode::METHOD_NOT_ALLOWED,
-        description: "The method is not allowed for the requested URL.",
-        allow: Some(allow),
-    }
-    .into_response()
 }

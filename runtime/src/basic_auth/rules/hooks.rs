@@ -169,7 +169,17 @@ pub fn sweep_scorer_grants(hc: HookCtx, experiment_id: String, name: String) -> 
     })
 }
 
-/// Keeps the entries of the array at `key` for which `keep` holds; `None` when nothing was
+/// Runs `first`, then `second`, on the response (either may be absent).
+pub fn chain(first: Option<ResponseHook>, second: Option<ResponseHook>) -> Option<ResponseHook> {
+    match (first, second) {
+        (Some(a), Some(b)) => Some(Box::new(move |response: Response| {
+            async move { b(a(response).await).await }.boxed()
+        })),
+        (a, b) => a.or(b),
+    }
+}
+
+/// Keeps the entries of the array at `key` for which `keep` holds; returns whether any was
 /// removed. An emptied array is dropped, as protobuf's JSON omits empty repeated fields.
 pub fn retain_array(json: &mut Value, key: &str, mut keep: impl FnMut(&Value) -> bool) -> bool {
     let Some(obj) = json.as_object_mut() else {

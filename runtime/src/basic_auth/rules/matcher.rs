@@ -20,6 +20,8 @@ pub enum Surface {
 pub struct Matched {
     /// The non-admin check.
     pub check: Check,
+    /// The row's pattern (suffix after the version prefix, or the whole path).
+    pub pattern: &'static str,
     /// The surface the path was found on.
     pub surface: Surface,
     /// The API version flag ([`V2`] or [`V3`]; 0 on the root surface).
@@ -29,6 +31,16 @@ pub struct Matched {
 }
 
 impl Matched {
+    /// The key of the route's response shape: its pattern, with `#2`/`#3` appended to
+    /// `/mlflow/traces` (whose v2 and v3 twins answer differently).
+    pub fn route_key(&self) -> String {
+        match self.pattern {
+            "/mlflow/traces" if self.version == V3 => "/mlflow/traces#3".into(),
+            "/mlflow/traces" => "/mlflow/traces#2".into(),
+            other => other.into(),
+        }
+    }
+
     /// The value of one path parameter.
     pub fn capture(&self, name: &str) -> Option<&str> {
         self.captures
@@ -70,7 +82,7 @@ pub fn find(method: &str, path: &str) -> Option<Matched> {
     let candidates = rows
         .iter()
         .filter(|row| row.method == method && serves(row));
-    let mut best: Option<(usize, Vec<(&'static str, String)>, Check)> = None;
+    let mut best: Option<(usize, Vec<(&'static str, String)>, &Route)> = None;
     for row in candidates {
         let Some(captures) = match_suffix(row.suffix, suffix) else {
             continue;
@@ -78,13 +90,14 @@ pub fn find(method: &str, path: &str) -> Option<Matched> {
         let literal_rank = captures.len();
         if best
             .as_ref()
-            .map_or(true, |(rank, _, _)| literal_rank < *rank)
+            .is_none_or(|(rank, _, _)| literal_rank < *rank)
         {
-            best = Some((literal_rank, captures, row.check));
+            best = Some((literal_rank, captures, row));
         }
     }
-    best.map(|(_, captures, check)| Matched {
-        check,
+    best.map(|(_, captures, row)| Matched {
+        check: row.check,
+        pattern: row.suffix,
         surface,
         version,
         captures,

@@ -38,6 +38,7 @@ pub mod hooks;
 pub mod matcher;
 pub mod models_uri;
 pub mod params;
+pub mod redact;
 pub mod refill;
 pub mod resolve;
 pub mod scope;
@@ -127,6 +128,13 @@ async fn check_non_admin(
         grants: &grants,
     };
     let allowed = checks::evaluate(matched.check, &ev).await?;
+    let redaction = redact::hook(
+        checks::hook_ctx(&ev),
+        &method,
+        &matched.route_key(),
+        &grants,
+    );
+    let hook = hooks::chain(allowed.hook, redaction);
     let forwarded = match (req, buffered, allowed.rewrite) {
         (Some(req), None, None) => req,
         (None, Some((parts, bytes)), None) => rebuild_request(parts, bytes),
@@ -141,5 +149,5 @@ async fn check_non_admin(
             ))
         }
     };
-    Ok(HostDecision::Forward(forwarded, allowed.hook))
+    Ok(HostDecision::Forward(forwarded, hook))
 }

@@ -100,17 +100,20 @@ pub fn model_version_visible(grants: &Grants, row: &Value) -> bool {
 
 /// Clears the fields of versions that point into vetoed run / logged-model tiers.
 pub fn withhold_version_siblings(grants: &Grants, versions: &mut [Value]) {
-    let run_denied = !grants.tier_not_denied(ResourceType::Run);
-    let model_denied = !grants.tier_not_denied(ResourceType::LoggedModel);
     for version in versions.iter_mut().filter_map(Value::as_object_mut) {
-        if run_denied {
-            version.remove("run_id");
-            version.remove("run_link");
-        }
-        if model_denied {
-            for field in ["model_id", "model_params", "model_metrics"] {
-                version.remove(field);
-            }
+        withhold_version_fields(grants, version);
+    }
+}
+
+/// [`withhold_version_siblings`] on one version object.
+pub fn withhold_version_fields(grants: &Grants, version: &mut serde_json::Map<String, Value>) {
+    if !grants.tier_not_denied(ResourceType::Run) {
+        version.remove("run_id");
+        version.remove("run_link");
+    }
+    if !grants.tier_not_denied(ResourceType::LoggedModel) {
+        for field in ["model_id", "model_params", "model_metrics"] {
+            version.remove(field);
         }
     }
 }

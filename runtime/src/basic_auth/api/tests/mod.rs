@@ -3,6 +3,7 @@
 
 mod legacy;
 mod permissions;
+mod role_admin;
 mod roles;
 mod signup;
 mod users;

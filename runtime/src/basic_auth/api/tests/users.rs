@@ -159,7 +159,7 @@ async fn list_users_scopes_roles() {
             .collect::<Vec<_>>()
     };
     assert_eq!(names(&users[1]), ["other-readers"]); // alice: only bob's workspace
-    assert_eq!(names(&users[2]), [format!("other-admins-bob")]); // bob sees all his own
+    assert_eq!(names(&users[2]), ["other-admins-bob"]); // bob sees all his own
     assert_eq!(users[2]["roles"][0]["id"], role);
     let a = env.get("admin", "/api/2.0/mlflow/users/list", "").await;
     assert_eq!(
