@@ -155,3 +155,125 @@ print("ok")
         .unwrap();
     assert_eq!(bad.status(), 401);
 }
+
+const AUTH_CLIENT_EVERY_METHOD: &str = r#"
+import os
+from mlflow.server import get_app_client
+from mlflow.exceptions import MlflowException
+uri = os.environ["GATEWAY"]
+c = get_app_client("basic-auth", tracking_uri=uri)
+u = c.create_user("dora", "dora-password-1")
+assert c.get_user("dora").id == u.id
+c.update_user_password("dora", "dora-password-2")
+c.update_user_admin("dora", True)
+assert c.get_user("dora").is_admin
+c.update_user_admin("dora", False)
+role = c.create_role("default", "readers", "people who read")
+assert c.get_role(role.id).name == "readers"
+assert any(r.id == role.id for r in c.list_roles("default"))
+assert any(r.id == role.id for r in c.list_all_roles())
+role = c.update_role(role.id, description="readers of everything")
+assert role.description == "readers of everything"
+rp = c.add_role_permission(role.id, "experiment", "*", "READ")
+assert [p.id for p in c.list_role_permissions(role.id)] == [rp.id]
+rp = c.update_role_permission(rp.id, "EDIT")
+assert rp.permission == "EDIT"
+a = c.assign_role("dora", role.id)
+assert [r.id for r in c.list_user_roles("dora")] == [role.id]
+assert [x.user_id for x in c.list_role_users(role.id)] == [u.id]
+c.unassign_role("dora", role.id)
+c.remove_role_permission(rp.id)
+c.delete_role(role.id)
+c.grant_user_permission("dora", "experiment", "0", "MANAGE")
+r = c.get_user_permission("dora", "experiment", "0")
+assert (r.permission, r.allowed) == ("MANAGE", True), r
+c.revoke_user_permission("dora", "experiment", "0")
+try:
+    c.revoke_user_permission("dora", "experiment", "0")
+except MlflowException as e:
+    print("revoke-missing", e.error_code)
+try:
+    c.get_role(999999)
+except MlflowException as e:
+    print("role-missing", e.error_code)
+c.delete_user("dora")
+try:
+    c.get_user("dora")
+except MlflowException as e:
+    print("user-gone", e.error_code)
+print("all methods ok")
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn every_auth_service_client_method_works_through_mlauth() {
+    let (_mlflow, gw, _dir) = start("READ").await;
+    let out = python(AUTH_CLIENT_EVERY_METHOD, &gw, "admin", ADMIN_PASSWORD).await;
+    assert!(out.contains("all methods ok"), "{out}");
+    assert!(
+        out.contains("revoke-missing RESOURCE_DOES_NOT_EXIST"),
+        "{out}"
+    );
+    assert!(
+        out.contains("role-missing RESOURCE_DOES_NOT_EXIST"),
+        "{out}"
+    );
+    assert!(out.contains("user-gone RESOURCE_DOES_NOT_EXIST"), "{out}");
+}
+
+const SELF_SERVICE: &str = r#"
+import os
+from mlflow.server import get_app_client
+from mlflow.exceptions import MlflowException
+c = get_app_client("basic-auth", tracking_uri=os.environ["GATEWAY"])
+try:
+    c.update_user_password("erin", "erin-password-2")
+except MlflowException as e:
+    print("needs-current", e.error_code)
+c.update_user_password("erin", "erin-password-2", current_password="erin-password-1")
+print("changed")
+os.environ["MLFLOW_TRACKING_PASSWORD"] = "erin-password-2"
+try:
+    c.create_user("mallory", "mallory-password")
+except MlflowException as e:
+    print("create-denied", e.error_code)
+"#;
+
+#[tokio::test(flavor = "multi_thread")]
+async fn users_change_their_own_password_and_cannot_administer() {
+    let (_mlflow, gw, _dir) = start("READ").await;
+    let client = reqwest::Client::new();
+    let created = client
+        .post(gw.at("/api/2.0/mlflow/users/create"))
+        .basic_auth("admin", Some(ADMIN_PASSWORD))
+        .json(&serde_json::json!({"username": "erin", "password": "erin-password-1"}))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(created.status(), 200);
+    let out = python(SELF_SERVICE, &gw, "erin", "erin-password-1").await;
+    assert!(
+        out.contains("needs-current INVALID_PARAMETER_VALUE")
+            || out.contains("needs-current BAD_REQUEST"),
+        "{out}"
+    );
+    assert!(out.contains("changed"), "{out}");
+    assert!(out.contains("create-denied PERMISSION_DENIED"), "{out}");
+    // The old password stops working at once (the credential cache is invalidated).
+    let old = client
+        .get(gw.at("/api/2.0/mlflow/users/current"))
+        .basic_auth("erin", Some("erin-password-1"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(old.status(), 401);
+    let new = client
+        .get(gw.at("/api/2.0/mlflow/users/current"))
+        .basic_auth("erin", Some("erin-password-2"))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(new.status(), 200);
+    let body: serde_json::Value = new.json().await.unwrap();
+    assert_eq!(body["user"]["username"], "erin");
+    assert_eq!(body["is_basic_auth"], true);
+}

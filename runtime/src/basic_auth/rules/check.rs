@@ -147,6 +147,21 @@ pub enum Check {
     ListWorkspaces,
     /// Gateway secrets config: any caller, `using_default_passphrase` withheld from non-admins.
     SecretsConfig,
+    /// `validate_can_{read,update,delete}_dataset`: the action on every experiment the
+    /// evaluation dataset is linked to.
+    Dataset(Action),
+    /// `validate_can_add_dataset_to_experiments`: dataset update plus update on each added one.
+    AddDatasetToExperiments,
+    /// `validate_can_create_dataset`: update on every `experiment_ids` entry.
+    CreateDataset,
+    /// `validate_can_search_evaluation_datasets`: read on every `experiment_ids` entry.
+    SearchEvaluationDatasets,
+    /// `validate_can_{read,update}_issue`: the action on the issue's experiment.
+    Issue(Action),
+    /// `validate_can_create_issue`: update on the body's experiment.
+    CreateIssue,
+    /// `validate_can_search_issues`: read on the experiment; a run selector needs the run tier.
+    SearchIssues,
 }
 
 impl Check {

@@ -31,6 +31,8 @@ pub enum Shape {
     TraceV2(&'static str),
     /// v3 trace infos at a pointer: `assessments` and `trace_metadata` keys.
     TraceV3(&'static str),
+    /// `issue` / `issues[]`: `source_run_id` (run tier).
+    Issues(&'static str),
 }
 
 /// `(method, suffix after the version prefix, shape)`, after Appendix A.2.
@@ -151,6 +153,14 @@ const SHAPES: &[(&str, &str, Shape)] = &[
         Shape::TraceV3("/trace_infos"),
     ),
     ("POST", "/mlflow/traces/search", Shape::TraceV3("/traces")),
+    ("POST", "/mlflow/issues", Shape::Issues("/issue")),
+    ("GET", "/mlflow/issues/<issue_id>", Shape::Issues("/issue")),
+    (
+        "PATCH",
+        "/mlflow/issues/<issue_id>",
+        Shape::Issues("/issue"),
+    ),
+    ("POST", "/mlflow/issues/search", Shape::Issues("/issues")),
 ];
 
 /// The shape of a route's response (`route_key`: the table suffix, with `#2`/`#3` appended
@@ -168,7 +178,7 @@ pub fn hook(hc: HookCtx, method: &str, route_key: &str, grants: &Grants) -> Opti
     let denied = |tier| !grants.tier_not_denied(tier);
     let relevant = match shape {
         Shape::Runs(_) | Shape::MetricHistory => denied(ResourceType::LoggedModel),
-        Shape::LoggedModels(_) => denied(ResourceType::Run),
+        Shape::LoggedModels(_) | Shape::Issues(_) => denied(ResourceType::Run),
         Shape::Versions(_) | Shape::TraceV2(_) => {
             denied(ResourceType::Run) || denied(ResourceType::LoggedModel)
         }
@@ -242,6 +252,11 @@ pub fn apply(grants: &Grants, shape: Shape, json: &mut Value) {
             }
         }
         Shape::MetricHistory => remove_from_each(json.get_mut("metrics"), "model_id"),
+        Shape::Issues(pointer) => {
+            for issue in targets(json, pointer) {
+                issue.remove("source_run_id");
+            }
+        }
         Shape::LoggedModels(pointer) => {
             for model in targets(json, pointer) {
                 if let Some(info) = model.get_mut("info").and_then(Value::as_object_mut) {

@@ -267,6 +267,53 @@ impl Resolver {
         id.map(|s| Some(s.to_string()))
             .ok_or_else(|| RuleError::Upstream(format!("GET {path}: no experiment_id")))
     }
+
+    /// The experiments an evaluation dataset is linked to (`GET /api/3.0/mlflow/datasets/<id>/experiment-ids`);
+    /// empty when the dataset does not exist.
+    pub async fn dataset_experiments(&self, dataset_id: &str) -> RuleResult<Vec<String>> {
+        if dataset_id.is_empty() {
+            return Ok(Vec::new());
+        }
+        let path = format!(
+            "/api/3.0/mlflow/datasets/{}/experiment-ids",
+            utf8_percent_encode(dataset_id, COMPONENT)
+        );
+        let Some(json) = self.read(&path, &[]).await? else {
+            return Ok(Vec::new());
+        };
+        let ids = json
+            .get("experiment_ids")
+            .and_then(Value::as_array)
+            .cloned()
+            .unwrap_or_default();
+        ids.iter()
+            .map(|v| {
+                v.as_str()
+                    .map(str::to_string)
+                    .ok_or_else(|| RuleError::Upstream(format!("GET {path}: bad experiment id")))
+            })
+            .collect()
+    }
+
+    /// The experiment of an issue (`GET /api/3.0/mlflow/issues/<id>`).
+    pub async fn issue_experiment(&self, issue_id: &str) -> RuleResult<Option<String>> {
+        if issue_id.is_empty() {
+            return Ok(None);
+        }
+        let path = format!(
+            "/api/3.0/mlflow/issues/{}",
+            utf8_percent_encode(issue_id, COMPONENT)
+        );
+        let Some(json) = self.read(&path, &[]).await? else {
+            return Ok(None);
+        };
+        let id = json
+            .pointer("/issue/experiment_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        id.map(|s| Some(s.to_string()))
+            .ok_or_else(|| RuleError::Upstream(format!("GET {path}: no experiment_id")))
+    }
 }
 
 /// The tag that marks a registered model (or version) as a prompt.

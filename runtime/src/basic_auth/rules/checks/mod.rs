@@ -5,6 +5,7 @@ mod artifacts;
 mod misc;
 mod registry;
 mod runs;
+mod scoped;
 mod traces;
 mod tracking;
 
@@ -174,5 +175,12 @@ pub async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed> {
         | Assessment(_) => traces::evaluate(check, ev).await,
         RegisterScorer | ReadScorer | DeleteScorer | ListScorers | ListWorkspaces
         | SecretsConfig => misc::evaluate(check, ev).await,
+        Dataset(_)
+        | AddDatasetToExperiments
+        | CreateDataset
+        | SearchEvaluationDatasets
+        | Issue(_)
+        | CreateIssue
+        | SearchIssues => scoped::evaluate(check, ev).await,
     }
 }

@@ -74,7 +74,8 @@ fn unknown_and_near_miss_paths_are_unmapped() {
         ("GET", "/prefix/api/2.0/mlflow/experiments/get"),
         ("PUT", "/api/2.0/mlflow-artifacts/artifacts/"),
         ("GET", "/api/2.0/mlflow-artifacts/mpu/create/1/x"),
-        ("GET", "/api/3.0/mlflow/datasets/d-1"),
+        ("GET", "/api/3.0/mlflow/datasets/d-1/unknown"),
+        ("POST", "/api/3.0/mlflow/issues/invoke"),
     ] {
         assert_eq!(check(method, path), None, "{method} {path}");
     }
