@@ -121,6 +121,9 @@ pub enum Check {
     StartTrace,
     /// `validate_can_start_trace_v3`.
     StartTraceV3,
+    /// OTLP ingestion (`POST /v1/traces`, FastAPI-native): a trace create in the experiment
+    /// named by the `X-Mlflow-Experiment-Id` header.
+    OtlpTraces,
     /// `_authorize_trace(id, action)`.
     Trace(TraceId, Action),
     /// `validate_can_read_trace_artifact` (`request_id` query).
@@ -187,6 +190,9 @@ impl Check {
                 | Check::ArtifactProxy(_)
                 | Check::ModelVersionArtifact
                 | Check::TraceArtifact
+                | Check::OtlpTraces
+                | Check::Dataset(_)
+                | Check::Issue(_)
                 | Check::ListWorkspaces
                 | Check::SecretsConfig
         )

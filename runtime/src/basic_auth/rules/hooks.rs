@@ -19,7 +19,7 @@ use crate::proxy::prepare::RequestContext;
 
 use super::body::{buffer_response, is_success, rebuild_response, MAX_RESPONSE_BODY};
 use super::error::{RuleError, RuleResult};
-use super::resolve::prompt_marker;
+use super::lookups::prompt_marker;
 
 /// What a hook owns: the app, the request facts and the caller.
 #[derive(Clone)]

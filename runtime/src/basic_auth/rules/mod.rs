@@ -8,25 +8,31 @@
 //! 3. for everyone else an unmapped route is refused (fail closed); otherwise the JSON body is
 //!    buffered (bounded), the parameters are extracted the way MLflow's handlers read them
 //!    ([`params`], ambiguity refused), the resources are resolved through the upstream's read
-//!    API ([`resolve`]), the caller's grants are loaded once ([`engine`]) and the check runs
-//!    ([`checks`]);
+//!    API ([`resolve`], [`lookups`]), the caller's grants are loaded once ([`engine`]) and
+//!    the check runs ([`checks`]);
 //! 4. an allowed request is forwarded, possibly rewritten (search scoping, [`scope`]), with a
 //!    response hook (creator grants, grant renames/sweeps, listing filters, registry page
-//!    refill: [`hooks`], [`refill`]).
+//!    refill, redaction of references into vetoed tiers: [`hooks`], [`refill`], [`redact`]).
 //!
 //! Every error on the way refuses the request ([`error::RuleError::into_http`]).
 //!
 //! Decisions that differ from MLflow 3.18 on purpose (all stricter):
 //! * `/graphql` is refused for non-admins: MLflow authorizes it per field inside its GraphQL
 //!   middleware, which a proxy cannot reproduce from the outside.
-//! * routes whose validator or response filter mlauth does not reproduce (datasets, issues,
-//!   review queues, label-schema writes, gateway secrets/endpoints/model definitions, jobs,
-//!   prompt-optimization jobs, online scoring reads, scorer/evaluate invocation, secrets
-//!   config) are refused for non-admins.
+//! * routes whose validator or response filter mlauth does not reproduce (review queues,
+//!   label-schema writes, gateway secrets/endpoints/model definitions/bindings/guardrails on
+//!   endpoints, jobs, prompt-optimization job creation, online scoring reads, scorer / GenAI
+//!   evaluation / issue-detection invocation) are refused for non-admins.
+//! * a path parameter repeated in the body or query with another value is a 400 (MLflow's
+//!   `FinalizeLoggedModel` authorizes the path's `model_id` but acts on the body's).
 //! * a parameter that MLflow's validator and handler could read differently (`run_id` vs
 //!   `run_uuid`, snake vs camelCase, query vs body on `DELETE`, a repeated query key) is a 400.
 //! * artifact proxy paths naming no experiment are refused instead of falling back to
-//!   `default_permission`.
+//!   `default_permission`; `models:/` sources and artifact paths that Python could parse
+//!   differently are refused; `CreateRegisteredModel`/rename to `*` is refused (3.18).
+//! * search filters of `SearchRegisteredModels`/`SearchModelVersions`/`SearchLoggedModels`/trace
+//!   searches are judged on their text, conservatively (a filter mentioning "run" needs the run
+//!   tier), since MLflow's filter parsers are not reproduced.
 
 pub mod admin;
 pub mod body;
@@ -35,6 +41,7 @@ pub mod checks;
 pub mod engine;
 pub mod error;
 pub mod hooks;
+pub mod lookups;
 pub mod matcher;
 pub mod models_uri;
 pub mod params;
@@ -105,6 +112,7 @@ async fn check_non_admin(
         _ => {}
     }
     let method = req.method().as_str().to_string();
+    let headers = req.headers().clone();
     let (req, buffered) = if matched.check.reads_body() {
         let (parts, bytes) = buffer_request(req, MAX_JSON_BODY).await?;
         (None, Some((parts, bytes)))
@@ -122,6 +130,7 @@ async fn check_non_admin(
         core,
         caller,
         method: &method,
+        headers: &headers,
         ctx,
         matched,
         params: &params,

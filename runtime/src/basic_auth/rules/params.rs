@@ -10,7 +10,8 @@
 //! * snake_case keys fall back to lowerCamelCase; both spellings present is a 400.
 //! * `run_id` falls back to `run_uuid`; both present with different values is a 400.
 //! * a scalar repeated in the query with different values is a 400.
-//! * path parameters (`<model_id>`) override everything, as Flask's `view_args` do.
+//! * path parameters (`<model_id>`) are what MLflow's validators read (`view_args` win); the
+//!   same parameter also given in the query or body must agree with them.
 
 use serde_json::{Map, Value};
 
@@ -180,11 +181,19 @@ impl Params {
         self.query.is_empty() && self.body.is_some()
     }
 
-    /// One scalar parameter without the `run_uuid` fallback.
+    /// One scalar parameter without the `run_uuid` fallback. A path parameter is what MLflow's
+    /// validator reads, but some handlers read the body's copy (`FinalizeLoggedModel` uses the
+    /// body's `model_id`): a request naming it twice must agree.
     fn lookup(&self, name: &str) -> RuleResult<Option<String>> {
-        if let Some((_, v)) = self.captures.iter().find(|(n, _)| *n == name) {
-            return Ok(Some(v.clone()));
+        let from_request = self.lookup_request(name)?;
+        match self.captures.iter().find(|(n, _)| *n == name) {
+            Some((_, v)) => agree(name, std::iter::once(v.clone()).chain(from_request)),
+            None => Ok(from_request),
         }
+    }
+
+    /// One scalar parameter from the query or body (no path parameters).
+    fn lookup_request(&self, name: &str) -> RuleResult<Option<String>> {
         let from_body = || match &self.body {
             Some(obj) => string_field(obj, name),
             None => Ok(None),

@@ -11,8 +11,8 @@ use crate::host_app::ResponseHook;
 
 use super::engine::Grants;
 use super::hooks::{on_success, HookCtx};
+use super::lookups::prompt_marker;
 use super::refill::{withhold_version_fields, withhold_version_siblings};
-use super::resolve::prompt_marker;
 
 /// The response shapes that carry cross-resource references.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -36,130 +36,39 @@ pub enum Shape {
 }
 
 /// `(method, suffix after the version prefix, shape)`, after Appendix A.2.
+#[rustfmt::skip]
 const SHAPES: &[(&str, &str, Shape)] = &[
     ("GET", "/mlflow/runs/get", Shape::Runs("/run")),
     ("POST", "/mlflow/runs/search", Shape::Runs("/runs")),
     ("GET", "/mlflow/metrics/get-history", Shape::MetricHistory),
-    (
-        "POST",
-        "/mlflow/logged-models",
-        Shape::LoggedModels("/model"),
-    ),
-    (
-        "GET",
-        "/mlflow/logged-models/<model_id>",
-        Shape::LoggedModels("/model"),
-    ),
-    (
-        "PATCH",
-        "/mlflow/logged-models/<model_id>",
-        Shape::LoggedModels("/model"),
-    ),
-    (
-        "PATCH",
-        "/mlflow/logged-models/<model_id>/tags",
-        Shape::LoggedModels("/model"),
-    ),
-    (
-        "POST",
-        "/mlflow/logged-models/search",
-        Shape::LoggedModels("/models"),
-    ),
-    (
-        "GET",
-        "/mlflow/model-versions/get",
-        Shape::Versions("/model_version"),
-    ),
-    (
-        "POST",
-        "/mlflow/model-versions/create",
-        Shape::Versions("/model_version"),
-    ),
-    (
-        "PATCH",
-        "/mlflow/model-versions/update",
-        Shape::Versions("/model_version"),
-    ),
-    (
-        "POST",
-        "/mlflow/model-versions/transition-stage",
-        Shape::Versions("/model_version"),
-    ),
-    (
-        "GET",
-        "/mlflow/registered-models/alias",
-        Shape::Versions("/model_version"),
-    ),
-    (
-        "GET",
-        "/mlflow/registered-models/get-latest-versions",
-        Shape::Versions("/model_versions"),
-    ),
-    (
-        "POST",
-        "/mlflow/registered-models/get-latest-versions",
-        Shape::Versions("/model_versions"),
-    ),
-    (
-        "GET",
-        "/mlflow/registered-models/get",
-        Shape::RegisteredModel,
-    ),
-    (
-        "PATCH",
-        "/mlflow/registered-models/update",
-        Shape::RegisteredModel,
-    ),
-    (
-        "POST",
-        "/mlflow/registered-models/rename",
-        Shape::RegisteredModel,
-    ),
+    ("POST", "/mlflow/logged-models", Shape::LoggedModels("/model")),
+    ("GET", "/mlflow/logged-models/<model_id>", Shape::LoggedModels("/model")),
+    ("PATCH", "/mlflow/logged-models/<model_id>", Shape::LoggedModels("/model")),
+    ("PATCH", "/mlflow/logged-models/<model_id>/tags", Shape::LoggedModels("/model")),
+    ("POST", "/mlflow/logged-models/search", Shape::LoggedModels("/models")),
+    ("GET", "/mlflow/model-versions/get", Shape::Versions("/model_version")),
+    ("POST", "/mlflow/model-versions/create", Shape::Versions("/model_version")),
+    ("PATCH", "/mlflow/model-versions/update", Shape::Versions("/model_version")),
+    ("POST", "/mlflow/model-versions/transition-stage", Shape::Versions("/model_version")),
+    ("GET", "/mlflow/registered-models/alias", Shape::Versions("/model_version")),
+    ("GET", "/mlflow/registered-models/get-latest-versions", Shape::Versions("/model_versions")),
+    ("POST", "/mlflow/registered-models/get-latest-versions", Shape::Versions("/model_versions")),
+    ("GET", "/mlflow/registered-models/get", Shape::RegisteredModel),
+    ("PATCH", "/mlflow/registered-models/update", Shape::RegisteredModel),
+    ("POST", "/mlflow/registered-models/rename", Shape::RegisteredModel),
     ("POST", "/mlflow/traces#2", Shape::TraceV2("/trace_info")),
-    (
-        "PATCH",
-        "/mlflow/traces/<request_id>",
-        Shape::TraceV2("/trace_info"),
-    ),
-    (
-        "GET",
-        "/mlflow/traces/<request_id>/info",
-        Shape::TraceV2("/trace_info"),
-    ),
+    ("PATCH", "/mlflow/traces/<request_id>", Shape::TraceV2("/trace_info")),
+    ("GET", "/mlflow/traces/<request_id>/info", Shape::TraceV2("/trace_info")),
     ("GET", "/mlflow/traces#2", Shape::TraceV2("/traces")),
-    (
-        "POST",
-        "/mlflow/traces#3",
-        Shape::TraceV3("/trace/trace_info"),
-    ),
-    (
-        "GET",
-        "/mlflow/traces/<trace_id>",
-        Shape::TraceV3("/trace/trace_info"),
-    ),
-    (
-        "GET",
-        "/mlflow/traces/get",
-        Shape::TraceV3("/trace/trace_info"),
-    ),
-    (
-        "GET",
-        "/mlflow/traces/batchGet",
-        Shape::TraceV3("/traces/*/trace_info"),
-    ),
-    (
-        "POST",
-        "/mlflow/traces/batchGetInfos",
-        Shape::TraceV3("/trace_infos"),
-    ),
+    ("POST", "/mlflow/traces#3", Shape::TraceV3("/trace/trace_info")),
+    ("GET", "/mlflow/traces/<trace_id>", Shape::TraceV3("/trace/trace_info")),
+    ("GET", "/mlflow/traces/get", Shape::TraceV3("/trace/trace_info")),
+    ("GET", "/mlflow/traces/batchGet", Shape::TraceV3("/traces/*/trace_info")),
+    ("POST", "/mlflow/traces/batchGetInfos", Shape::TraceV3("/trace_infos")),
     ("POST", "/mlflow/traces/search", Shape::TraceV3("/traces")),
     ("POST", "/mlflow/issues", Shape::Issues("/issue")),
     ("GET", "/mlflow/issues/<issue_id>", Shape::Issues("/issue")),
-    (
-        "PATCH",
-        "/mlflow/issues/<issue_id>",
-        Shape::Issues("/issue"),
-    ),
+    ("PATCH", "/mlflow/issues/<issue_id>", Shape::Issues("/issue")),
     ("POST", "/mlflow/issues/search", Shape::Issues("/issues")),
 ];
 

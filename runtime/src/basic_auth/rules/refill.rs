@@ -15,7 +15,7 @@ use super::checks::Eval;
 use super::engine::{container_type, version_tier, Grants};
 use super::error::{RuleError, RuleResult};
 use super::hooks::on_success;
-use super::resolve::prompt_marker;
+use super::lookups::prompt_marker;
 
 /// Most upstream refetches one filtered page may cost; beyond it the page is answered short
 /// (its token still continues where the refill stopped).

@@ -69,6 +69,8 @@ pub const ROOT_ROUTES: &[Route] = &[
     root("GET", "/signup", AuthApi),
     root("GET", "/health", Authenticated),
     root("GET", "/static-files/<path:path>", Authenticated),
+    // FastAPI-native (reference §4.4), not in Appendix A.1.
+    root("POST", "/v1/traces", OtlpTraces),
 ];
 
 /// Routes under `/api/<v>` and `/ajax-api/<v>` (suffix after the version).

@@ -38,6 +38,8 @@ pub struct Eval<'a> {
     pub caller: &'a User,
     /// The request method.
     pub method: &'a str,
+    /// The request headers.
+    pub headers: &'a http::HeaderMap,
     /// Request facts (normalised path, raw query, request id).
     pub ctx: &'a RequestContext,
     /// The matched route and its path parameters.
@@ -162,6 +164,7 @@ pub async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed> {
         | ModelVersionArtifact => registry::evaluate(check, ev).await,
         StartTrace
         | StartTraceV3
+        | OtlpTraces
         | Trace(..)
         | TraceArtifact
         | SearchTraces

@@ -12,9 +12,9 @@ use crate::basic_auth::rules::error::{RuleError, RuleResult};
 use crate::basic_auth::rules::hooks::{
     grant_registered_model_creator, rename_registered_model_grants, sweep_registered_model_grants,
 };
+use crate::basic_auth::rules::lookups::prompt_marker;
 use crate::basic_auth::rules::models_uri::{parse_models_uri, ModelsUri};
 use crate::basic_auth::rules::refill;
-use crate::basic_auth::rules::resolve::prompt_marker;
 
 /// A resolved registry entity: its container type and the requested name.
 struct Target {

@@ -128,11 +128,7 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
             ev.ensure_all(&requirements)?;
         }
         Check::LoggedModel(action) => {
-            let model_id = ev
-                .matched
-                .capture("model_id")
-                .unwrap_or_default()
-                .to_string();
+            let model_id = ev.params.require("model_id")?;
             ev.ensure_all(&logged_model_requirements(ev, &model_id, action).await?)?;
         }
         Check::SearchLoggedModels => {

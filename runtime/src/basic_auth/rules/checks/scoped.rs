@@ -30,8 +30,8 @@ fn ensure_each(ev: &Eval<'_>, ids: &[String], action: Action) -> RuleResult<()> 
 /// `_dataset_experiment_permissions` + `all(...)`: a dataset linked to no experiment (or
 /// missing) is refused.
 async fn ensure_dataset(ev: &Eval<'_>, action: Action) -> RuleResult<()> {
-    let id = ev.matched.capture("dataset_id").unwrap_or_default();
-    let experiments = ev.resolver().dataset_experiments(id).await?;
+    let id = ev.params.require("dataset_id")?;
+    let experiments = ev.resolver().dataset_experiments(&id).await?;
     ev.ensure(!experiments.is_empty())?;
     ensure_each(ev, &experiments, action)
 }
@@ -48,10 +48,10 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
             ensure_each(ev, &requested_experiments(ev)?, Action::Read)?
         }
         Check::Issue(action) => {
-            let id = ev.matched.capture("issue_id").unwrap_or_default();
+            let id = ev.params.require("issue_id")?;
             let experiment = ev
                 .resolver()
-                .issue_experiment(id)
+                .issue_experiment(&id)
                 .await?
                 .ok_or(RuleError::Denied)?;
             ev.ensure_point(ResourceType::Experiment, &experiment, action)?;

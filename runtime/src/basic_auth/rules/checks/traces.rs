@@ -133,6 +133,26 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
         Check::StartTrace => {
             create_in_experiment(&ev.params.require("experiment_id")?, ResourceType::Trace)
         }
+        Check::OtlpTraces => {
+            let values: Vec<&str> = ev
+                .headers
+                .get_all("x-mlflow-experiment-id")
+                .iter()
+                .map(|v| {
+                    v.to_str()
+                        .map_err(|_| RuleError::conflicting("X-Mlflow-Experiment-Id"))
+                })
+                .collect::<RuleResult<_>>()?;
+            let Some(first) = values.first().filter(|v| !v.is_empty()) else {
+                return Err(RuleError::InvalidParameter(
+                    "Missing required header: X-Mlflow-Experiment-Id".into(),
+                ));
+            };
+            if values.iter().any(|v| v != first) {
+                return Err(RuleError::conflicting("X-Mlflow-Experiment-Id"));
+            }
+            create_in_experiment(first, ResourceType::Trace)
+        }
         Check::StartTraceV3 => {
             let (id, has_assessments) = v3_experiment_and_assessments(&body(ev))?;
             let mut requirements =
@@ -148,16 +168,8 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
         }
         Check::Trace(source, action) => {
             let id = match source {
-                TraceId::PathRequestId => ev
-                    .matched
-                    .capture("request_id")
-                    .unwrap_or_default()
-                    .to_string(),
-                TraceId::PathTraceId => ev
-                    .matched
-                    .capture("trace_id")
-                    .unwrap_or_default()
-                    .to_string(),
+                TraceId::PathRequestId => ev.params.require("request_id")?,
+                TraceId::PathTraceId => ev.params.require("trace_id")?,
                 TraceId::ParamTraceId => ev.params.require("trace_id")?,
             };
             child_of_experiment(
@@ -264,11 +276,7 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
         }
         Check::CreateAssessment => return create_assessment(ev).await,
         Check::Assessment(action) => {
-            let trace_id = ev
-                .matched
-                .capture("trace_id")
-                .unwrap_or_default()
-                .to_string();
+            let trace_id = ev.params.require("trace_id")?;
             let experiment = experiment_of_trace(ev, &trace_id).await?;
             let e = experiment.as_str();
             let assessment = Requirement::new(ResourceType::Assessment, "*", action);
@@ -295,11 +303,7 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
 /// `validate_can_create_assessment`: the caller reads the experiment and the trace, the
 /// assessment tier is not vetoed, and either the experiment or the trace tier confers update.
 async fn create_assessment(ev: &Eval<'_>) -> RuleResult<Allowed> {
-    let trace_id = ev
-        .matched
-        .capture("trace_id")
-        .unwrap_or_default()
-        .to_string();
+    let trace_id = ev.params.require("trace_id")?;
     let experiment = experiment_of_trace(ev, &trace_id).await?;
     let mut addressing = child_of_experiment(ResourceType::Trace, &experiment, Action::Read);
     addressing.push(Requirement::new(

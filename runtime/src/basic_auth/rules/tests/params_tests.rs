@@ -148,11 +148,11 @@ fn non_string_values_and_bad_json_are_refused() {
 }
 
 #[test]
-fn path_parameters_override_everything() {
+fn path_parameters_are_read_first() {
     let p = Params::new(
         "PATCH",
         "",
-        Some(br#"{"model_id": "other"}"#),
+        Some(br#"{"status": 1}"#),
         vec![("model_id", "m-1".into())],
     )
     .unwrap();
@@ -165,4 +165,25 @@ fn presence_is_proto_has_field() {
     assert!(p.has("version").unwrap());
     assert!(!p.has("name").unwrap());
     assert!(params("GET", "version=1", None).has("version").unwrap());
+}
+
+#[test]
+fn a_path_parameter_repeated_in_the_body_must_agree() {
+    // FinalizeLoggedModel's handler acts on the body's `model_id`, MLflow's validator on the path's.
+    let conflicting = Params::new(
+        "PATCH",
+        "",
+        Some(br#"{"model_id": "m-victim"}"#),
+        vec![("model_id", "m-mine".into())],
+    )
+    .unwrap();
+    assert!(is_400(conflicting.get("model_id")));
+    let agreeing = Params::new(
+        "PATCH",
+        "",
+        Some(br#"{"modelId": "m-1"}"#),
+        vec![("model_id", "m-1".into())],
+    )
+    .unwrap();
+    assert_eq!(agreeing.require("model_id").unwrap(), "m-1");
 }
