@@ -559,3 +559,118 @@ async fn logged_models_and_traces_resolve_to_their_experiment() {
     )
     .await;
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn admins_get_creator_grants_and_tier_vetoes_withhold_references() {
+    let env = start("READ").await;
+    let exp = env.experiment("admin", "admin-exp").await;
+    let current = env
+        .ok(
+            "admin",
+            "GET",
+            "/api/3.0/mlflow/users/current/permissions",
+            None,
+        )
+        .await;
+    let grants = current["permissions"].as_array().unwrap();
+    assert!(
+        grants.iter().any(|g| g["resource_type"] == "experiment"
+            && g["resource_pattern"] == json!(exp)
+            && g["permission"] == "MANAGE"),
+        "{current}"
+    );
+    let run = env.run("admin", &exp).await;
+    let model = env
+        .ok(
+            "admin",
+            "POST",
+            "/api/2.0/mlflow/logged-models",
+            Some(json!({"experiment_id": exp, "name": "m", "source_run_id": run})),
+        )
+        .await;
+    let model_id = model["model"]["info"]["model_id"]
+        .as_str()
+        .unwrap()
+        .to_string();
+    let grant = json!({"username": "bob", "resource_type": "run", "resource_id": "*", "permission": "DENY"});
+    env.ok(
+        "admin",
+        "POST",
+        "/api/3.0/mlflow/users/permissions/grant",
+        Some(grant),
+    )
+    .await;
+    // The run tier is vetoed for bob: point reads are refused, searches drop the experiment,
+    // and the logged model no longer names its source run.
+    assert_eq!(
+        env.status(
+            "bob",
+            "GET",
+            &format!("/api/2.0/mlflow/runs/get?run_id={run}"),
+            None
+        )
+        .await,
+        403
+    );
+    let runs = env
+        .ok(
+            "bob",
+            "POST",
+            "/api/2.0/mlflow/runs/search",
+            Some(json!({"experiment_ids": [exp]})),
+        )
+        .await;
+    assert!(runs.get("runs").is_none(), "{runs}");
+    let seen = env
+        .ok(
+            "bob",
+            "GET",
+            &format!("/api/2.0/mlflow/logged-models/{model_id}"),
+            None,
+        )
+        .await;
+    assert!(
+        seen["model"]["info"].get("source_run_id").is_none(),
+        "{seen}"
+    );
+    let admin_view = env
+        .ok(
+            "admin",
+            "GET",
+            &format!("/api/2.0/mlflow/logged-models/{model_id}"),
+            None,
+        )
+        .await;
+    assert_eq!(admin_view["model"]["info"]["source_run_id"], json!(run));
+    // alice is not vetoed.
+    env.ok(
+        "alice",
+        "GET",
+        &format!("/api/2.0/mlflow/runs/get?run_id={run}"),
+        None,
+    )
+    .await;
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn an_unreachable_upstream_refuses_instead_of_allowing() {
+    let env = start("READ").await;
+    let exp = env.experiment("alice", "e").await;
+    let run = env.run("alice", &exp).await;
+    let Env {
+        gw,
+        http,
+        _mlflow,
+        _dir,
+    } = env;
+    drop(_mlflow);
+    let resp = http
+        .get(gw.at(&format!("/api/2.0/mlflow/runs/get?run_id={run}")))
+        .basic_auth("bob", Some(PASSWORD))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(resp.status(), 502);
+    let body: Value = resp.json().await.unwrap();
+    assert_eq!(body["error_code"], "TEMPORARILY_UNAVAILABLE");
+}

@@ -165,6 +165,10 @@ pub enum Check {
     CreateIssue,
     /// `validate_can_search_issues`: read on the experiment; a run selector needs the run tier.
     SearchIssues,
+    /// `validate_can_create_label_schema`: manage on the `experiment_id` param.
+    CreateLabelSchema,
+    /// `validate_can_{read,manage}_label_schema`: the action on the schema's experiment.
+    LabelSchema(Action),
 }
 
 impl Check {

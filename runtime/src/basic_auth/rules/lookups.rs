@@ -6,7 +6,7 @@ use percent_encoding::utf8_percent_encode;
 use serde_json::Value;
 
 use super::error::{RuleError, RuleResult};
-use super::resolve::{Kind, Resolver, COMPONENT};
+use super::resolve::{plain_id, Kind, Resolver, COMPONENT};
 
 /// A registered model as far as authorization cares.
 #[derive(Debug, Clone, PartialEq, Eq)]
@@ -98,7 +98,7 @@ impl Resolver {
     /// The experiments an evaluation dataset is linked to (`GET /api/3.0/mlflow/datasets/<id>/experiment-ids`);
     /// empty when the dataset does not exist.
     pub async fn dataset_experiments(&self, dataset_id: &str) -> RuleResult<Vec<String>> {
-        if dataset_id.is_empty() {
+        if !plain_id(dataset_id) {
             return Ok(Vec::new());
         }
         let path = format!(
@@ -124,7 +124,7 @@ impl Resolver {
 
     /// The experiment of an issue (`GET /api/3.0/mlflow/issues/<id>`).
     pub async fn issue_experiment(&self, issue_id: &str) -> RuleResult<Option<String>> {
-        if issue_id.is_empty() {
+        if !plain_id(issue_id) {
             return Ok(None);
         }
         let path = format!(
@@ -136,6 +136,23 @@ impl Resolver {
         };
         let id = json
             .pointer("/issue/experiment_id")
+            .and_then(Value::as_str)
+            .filter(|s| !s.is_empty());
+        id.map(|s| Some(s.to_string()))
+            .ok_or_else(|| RuleError::Upstream(format!("GET {path}: no experiment_id")))
+    }
+
+    /// The experiment of a label schema (`GET /api/3.0/mlflow/label-schemas/get`).
+    pub async fn label_schema_experiment(&self, schema_id: &str) -> RuleResult<Option<String>> {
+        if !plain_id(schema_id) {
+            return Ok(None);
+        }
+        let path = "/api/3.0/mlflow/label-schemas/get";
+        let Some(json) = self.read(path, &[("schema_id", schema_id)]).await? else {
+            return Ok(None);
+        };
+        let id = json
+            .pointer("/label_schema/experiment_id")
             .and_then(Value::as_str)
             .filter(|s| !s.is_empty());
         id.map(|s| Some(s.to_string()))

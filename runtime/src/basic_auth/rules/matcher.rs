@@ -4,6 +4,9 @@
 use super::check::Check;
 use super::table::{Route, API_ROUTES, ROOT_ROUTES, V2, V3};
 
+/// Path parameters captured by a route pattern, in order.
+pub type Captures = Vec<(&'static str, String)>;
+
 /// Where a path lives.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 pub enum Surface {
@@ -27,7 +30,7 @@ pub struct Matched {
     /// The API version flag ([`V2`] or [`V3`]; 0 on the root surface).
     pub version: u8,
     /// Path parameters, in order (`<model_id>`, `<path:artifact_path>`, ...).
-    pub captures: Vec<(&'static str, String)>,
+    pub captures: Captures,
 }
 
 impl Matched {
@@ -82,7 +85,7 @@ pub fn find(method: &str, path: &str) -> Option<Matched> {
     let candidates = rows
         .iter()
         .filter(|row| row.method == method && serves(row));
-    let mut best: Option<(usize, Vec<(&'static str, String)>, &Route)> = None;
+    let mut best: Option<(usize, Captures, &Route)> = None;
     for row in candidates {
         let Some(captures) = match_suffix(row.suffix, suffix) else {
             continue;
@@ -105,7 +108,7 @@ pub fn find(method: &str, path: &str) -> Option<Matched> {
 }
 
 /// Matches a Flask-style pattern against a path; returns the captured parameters.
-pub fn match_suffix(pattern: &'static str, path: &str) -> Option<Vec<(&'static str, String)>> {
+pub fn match_suffix(pattern: &'static str, path: &str) -> Option<Captures> {
     let mut captures = Vec::new();
     let mut pattern_segments = pattern.split('/');
     let mut path_segments = path.split('/');

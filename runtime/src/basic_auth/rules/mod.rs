@@ -20,9 +20,10 @@
 //! * `/graphql` is refused for non-admins: MLflow authorizes it per field inside its GraphQL
 //!   middleware, which a proxy cannot reproduce from the outside.
 //! * routes whose validator or response filter mlauth does not reproduce (review queues,
-//!   label-schema writes, gateway secrets/endpoints/model definitions/bindings/guardrails on
-//!   endpoints, jobs, prompt-optimization job creation, online scoring reads, scorer / GenAI
-//!   evaluation / issue-detection invocation) are refused for non-admins.
+//!   gateway secrets/endpoints/model definitions/bindings/guardrails on endpoints, jobs,
+//!   prompt-optimization job creation, online scoring reads, scorer / GenAI evaluation /
+//!   issue-detection invocation, FastAPI-native gateway/assistant/MCP/jobs routes) are refused
+//!   for non-admins.
 //! * a path parameter repeated in the body or query with another value is a 400 (MLflow's
 //!   `FinalizeLoggedModel` authorizes the path's `model_id` but acts on the body's).
 //! * a parameter that MLflow's validator and handler could read differently (`run_id` vs

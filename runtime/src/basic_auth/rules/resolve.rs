@@ -165,7 +165,7 @@ impl Resolver {
         query: &[(&str, &str)],
         pointer: &str,
     ) -> RuleResult<Option<String>> {
-        if id.is_empty() {
+        if !plain_id(id) {
             return Ok(None);
         }
         if let Some(hit) = self.cached(kind, id) {
@@ -184,4 +184,13 @@ impl Resolver {
         self.remember(kind, id, experiment_id);
         Ok(Some(experiment_id.to_string()))
     }
+}
+
+/// Whether an id can be looked up safely as one path segment: non-empty, no `/` or `\`, no
+/// control character, not a dot segment. Anything else names no resource (and is refused).
+pub fn plain_id(id: &str) -> bool {
+    !id.is_empty()
+        && id != "."
+        && id != ".."
+        && !id.chars().any(|c| c == '/' || c == '\\' || c.is_control())
 }

@@ -6,6 +6,8 @@
 //!   caller's filter is checked lexically first (balanced quotes and parentheses, no comment
 //!   or statement separators, no backslash), so it cannot swallow the appended clause.
 //! * `SearchRuns`, `SearchLoggedModels`: `experiment_ids` narrowed to the readable ones.
+//! * Search filters that may select on a sub-resource tier (a run id, a logged model id, an
+//!   assessment) are recognised on their text, conservatively ([`selected_tiers`]).
 
 use serde_json::{Map, Value};
 
@@ -168,4 +170,32 @@ pub fn narrow_experiment_ids(
 pub fn experiment_readable_with(grants: &Grants, tier: ResourceType) -> impl Fn(&str) -> bool + '_ {
     let tier_open = grants.tier_not_denied(tier);
     move |id: &str| tier_open && grants.lists(ResourceType::Experiment, id)
+}
+
+/// Whether `text` (lowercased) contains any of `words`.
+pub fn mentions(text: &str, words: &[&str]) -> bool {
+    let lower = text.to_lowercase();
+    words.iter().any(|w| lower.contains(w))
+}
+
+/// The sub-resource tiers a trace search's filters and sort keys may select on.
+pub fn selected_tiers(filters: &[String], order_by: &[String]) -> Vec<ResourceType> {
+    let mut tiers = Vec::new();
+    let mut add = |tier| {
+        if !tiers.contains(&tier) {
+            tiers.push(tier);
+        }
+    };
+    for text in filters.iter().chain(order_by) {
+        if filters.contains(text) && mentions(text, &["feedback", "expectation", "assessment"]) {
+            add(ResourceType::Assessment);
+        }
+        if mentions(text, &["run"]) {
+            add(ResourceType::Run);
+        }
+        if mentions(text, &["model"]) {
+            add(ResourceType::LoggedModel);
+        }
+    }
+    tiers
 }

@@ -28,7 +28,6 @@ use super::resolve::Resolver;
 pub use artifacts::{canonical_artifact_path, proxy_subject, subject_allowed, ProxySubject};
 pub use misc::scorer_row_visible;
 pub use registry::{check_rename_rules, reject_reserved_name};
-pub use traces::{mentions, selected_tiers};
 
 /// Everything a check may consult.
 pub struct Eval<'a> {
@@ -184,6 +183,8 @@ pub async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed> {
         | SearchEvaluationDatasets
         | Issue(_)
         | CreateIssue
-        | SearchIssues => scoped::evaluate(check, ev).await,
+        | SearchIssues
+        | CreateLabelSchema
+        | LabelSchema(_) => scoped::evaluate(check, ev).await,
     }
 }

@@ -122,7 +122,7 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
         }
         Check::SearchModelVersions => {
             let filter = ev.params.get("filter")?.unwrap_or_default();
-            if super::traces::mentions(&filter, &["run"]) {
+            if crate::basic_auth::rules::scope::mentions(&filter, &["run"]) {
                 ev.ensure(ev.grants.tier_not_denied(ResourceType::Run))?;
             }
             return Ok(Allowed::with_hook(refill::model_versions_hook(ev)?));

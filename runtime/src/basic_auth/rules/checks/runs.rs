@@ -133,7 +133,7 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
         }
         Check::SearchLoggedModels => {
             let filter = ev.params.get("filter")?.unwrap_or_default();
-            if super::traces::mentions(&filter, &["run"]) {
+            if crate::basic_auth::rules::scope::mentions(&filter, &["run"]) {
                 ev.ensure(ev.grants.tier_not_denied(ResourceType::Run))?;
             }
             return narrow_body_experiments(ev, ResourceType::LoggedModel);

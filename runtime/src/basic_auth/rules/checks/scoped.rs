@@ -1,6 +1,6 @@
-//! Evaluation datasets and issues (reference §5.6): experiment-scoped resources whose
-//! experiments are read through the upstream (`.../datasets/<id>/experiment-ids`,
-//! `.../issues/<id>`).
+//! Evaluation datasets, issues and label schemas (reference §5.6): experiment-scoped
+//! resources whose experiments are read through the upstream (`.../datasets/<id>/experiment-ids`,
+//! `.../issues/<id>`, `.../label-schemas/get`).
 
 use crate::basic_auth::permissions::{Action, ResourceType};
 
@@ -74,9 +74,23 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
                 .ok_or(RuleError::Denied)?;
             ev.ensure_point(ResourceType::Experiment, &id, Action::Read)?;
             let filter = ev.params.get("filter_string")?.unwrap_or_default();
-            if super::traces::mentions(&filter, &["run"]) {
+            if crate::basic_auth::rules::scope::mentions(&filter, &["run"]) {
                 ev.ensure(ev.grants.tier_not_denied(ResourceType::Run))?;
             }
+        }
+        Check::CreateLabelSchema => {
+            let id = ev.params.require("experiment_id")?;
+            ev.ensure_point(ResourceType::Experiment, &id, Action::Manage)?;
+        }
+        Check::LabelSchema(action) => {
+            // A schema that does not exist is refused (MLflow raises 404: an existence oracle).
+            let id = ev.params.require("schema_id")?;
+            let experiment = ev
+                .resolver()
+                .label_schema_experiment(&id)
+                .await?
+                .ok_or(RuleError::Denied)?;
+            ev.ensure_point(ResourceType::Experiment, &experiment, action)?;
         }
         _ => {
             return Err(RuleError::Internal(format!(

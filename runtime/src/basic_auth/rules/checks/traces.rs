@@ -15,39 +15,12 @@ use crate::basic_auth::rules::engine::{
 };
 use crate::basic_auth::rules::error::{RuleError, RuleResult};
 use crate::basic_auth::rules::params::{field, string_field, string_list_field};
+use crate::basic_auth::rules::scope::selected_tiers;
 
 /// Most trace ids one batch call may name (each is resolved upstream).
 const MAX_BATCH_TRACES: usize = 1000;
 /// `MetricViewType.ASSESSMENTS`.
 const ASSESSMENTS_VIEW: i64 = 3;
-
-/// Whether `text` (lowercased) contains any of `words`.
-pub fn mentions(text: &str, words: &[&str]) -> bool {
-    let lower = text.to_lowercase();
-    words.iter().any(|w| lower.contains(w))
-}
-
-/// The sub-resource tiers a trace search's filters and sort keys may select on.
-pub fn selected_tiers(filters: &[String], order_by: &[String]) -> Vec<ResourceType> {
-    let mut tiers = Vec::new();
-    let mut add = |tier| {
-        if !tiers.contains(&tier) {
-            tiers.push(tier);
-        }
-    };
-    for text in filters.iter().chain(order_by) {
-        if filters.contains(text) && mentions(text, &["feedback", "expectation", "assessment"]) {
-            add(ResourceType::Assessment);
-        }
-        if mentions(text, &["run"]) {
-            add(ResourceType::Run);
-        }
-        if mentions(text, &["model"]) {
-            add(ResourceType::LoggedModel);
-        }
-    }
-    tiers
-}
 
 /// `_authorize_trace_search`: read on each experiment's traces plus each selected tier.
 fn trace_search_requirements(

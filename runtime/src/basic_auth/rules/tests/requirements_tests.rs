@@ -3,7 +3,7 @@
 use serde_json::json;
 
 use crate::basic_auth::permissions::{Action, Grant, Permission, ResourceType};
-use crate::basic_auth::rules::checks::{mentions, scorer_row_visible, selected_tiers};
+use crate::basic_auth::rules::checks::scorer_row_visible;
 use crate::basic_auth::rules::engine::{
     bulk_in_experiments, child_of_experiment, create_in_experiment, Grants,
 };
@@ -12,6 +12,7 @@ use crate::basic_auth::rules::refill::{
     create_page_token, model_version_visible, parse_page_token, registered_model_visible,
     withhold_version_siblings,
 };
+use crate::basic_auth::rules::scope::{mentions, selected_tiers};
 
 fn g(list: Vec<Grant>, default: Permission) -> Grants {
     Grants::new(list, default)
@@ -194,4 +195,13 @@ fn scorer_rows_need_experiment_and_scorer_read() {
         &no_exp,
         &json!({"experiment_id": "2", "scorer_name": "s"})
     ));
+}
+
+#[test]
+fn ids_that_could_change_the_upstream_route_name_nothing() {
+    use crate::basic_auth::rules::resolve::plain_id;
+    assert!(plain_id("m-0123") && plain_id("tr-1.2") && plain_id("a b"));
+    for bad in ["", ".", "..", "../x", "a/b", "a\\b", "a\nb"] {
+        assert!(!plain_id(bad), "{bad:?}");
+    }
 }
