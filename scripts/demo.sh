@@ -12,6 +12,7 @@ mlflow_port=${MLFLOW_PORT:-5001}
 mlauth_port=${MLAUTH_PORT:-5000}
 
 rustup target add wasm32-wasip2 >/dev/null
+./scripts/setup-system.sh
 ./scripts/setup-python.sh
 cargo build --release -p mlauth
 

@@ -5,6 +5,7 @@
 set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null
+./scripts/setup-system.sh
 ./scripts/setup-python.sh
 ./scripts/ensure-postgres.sh
 cargo test --release --workspace "$@"

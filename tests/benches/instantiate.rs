@@ -54,14 +54,27 @@ fn request() -> PluginRequest {
     }
 }
 
+/// Measured iterations: `MLAUTH_BENCH_ITERS` (default 20,000). With
+/// `MLAUTH_BENCH_PERCENTILES_ONLY=1` criterion is skipped (`MLAUTH_BENCH_SCENARIO=<substring>`
+/// picks scenarios), so an instruction counter such as
+/// `valgrind --tool=callgrind` sees only the per-request path (run twice with different
+/// iteration counts and divide the difference: load-independent instructions per request).
+fn iterations() -> usize {
+    std::env::var("MLAUTH_BENCH_ITERS")
+        .ok()
+        .and_then(|v| v.parse().ok())
+        .unwrap_or(20_000)
+}
+
 fn percentiles(rt: &tokio::runtime::Runtime, plugin: &LoadedPlugin, label: &str) {
     let req = request();
-    let mut samples = Vec::with_capacity(20_000);
+    let iters = iterations();
+    let mut samples = Vec::with_capacity(iters);
     rt.block_on(async {
-        for _ in 0..1_000 {
+        for _ in 0..iters.min(1_000) {
             plugin.authenticate(&req).await.unwrap().unwrap();
         }
-        for _ in 0..20_000 {
+        for _ in 0..iters {
             let start = Instant::now();
             let outcome = plugin.authenticate(&req).await;
             samples.push(start.elapsed().as_nanos() as u64);
@@ -74,7 +87,7 @@ fn percentiles(rt: &tokio::runtime::Runtime, plugin: &LoadedPlugin, label: &str)
     samples.sort_unstable();
     let at = |p: f64| samples[((samples.len() - 1) as f64 * p) as usize] as f64 / 1000.0;
     println!(
-        "{label}: p50 {:.2} µs, p99 {:.2} µs (20,000 iterations)",
+        "{label}: p50 {:.2} µs, p99 {:.2} µs ({iters} iterations)",
         at(0.5),
         at(0.99)
     );
@@ -98,9 +111,16 @@ fn bench(c: &mut Criterion) {
         ),
         ("allow-all, pooling", mlauth_tests::wasm::ALLOW_ALL, true),
     ];
+    let only = std::env::var("MLAUTH_BENCH_SCENARIO").unwrap_or_default();
     for (label, path, pooling) in scenarios {
+        if !label.contains(only.as_str()) {
+            continue;
+        }
         let plugin = load(&rt, path, pooling);
         percentiles(&rt, &plugin, label);
+        if std::env::var("MLAUTH_BENCH_PERCENTILES_ONLY").is_ok_and(|v| v == "1") {
+            continue;
+        }
         let req = request();
         c.bench_function(&format!("fresh instance + authenticate ({label})"), |b| {
             b.to_async(&rt)

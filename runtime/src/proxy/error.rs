@@ -109,7 +109,7 @@ pub fn mlflow_error(status: StatusCode, error_code: &str, message: &str) -> Resp
 /// MLflow's `MlflowException.serialize_as_json()` body: `error_code`, `message`, and the
 /// `sqlstate`/`error_class` pair where MLflow defines one for the code.
 pub fn mlflow_error_json(error_code: &str, message: &str) -> String {
-    let quote = |s: &str| serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    let quote = python_json_string;
     let mut body = format!(
         "{{\"error_code\": {}, \"message\": {}",
         quote(error_code),
@@ -124,6 +124,27 @@ pub fn mlflow_error_json(error_code: &str, message: &str) -> String {
     }
     body.push('}');
     body
+}
+
+/// A JSON string literal as Python's `json.dumps` writes it (`ensure_ascii`): every
+/// non-ASCII character escaped as `\uXXXX` (UTF-16, surrogate pairs above the BMP).
+fn python_json_string(s: &str) -> String {
+    let plain = serde_json::to_string(s).unwrap_or_else(|_| "\"\"".into());
+    if plain.is_ascii() {
+        return plain;
+    }
+    let mut out = String::with_capacity(plain.len() + 16);
+    for ch in plain.chars() {
+        if ch.is_ascii() {
+            out.push(ch);
+            continue;
+        }
+        let mut units = [0u16; 2];
+        for unit in ch.encode_utf16(&mut units) {
+            out.push_str(&format!("\\u{unit:04x}"));
+        }
+    }
+    out
 }
 
 fn error_class(code: &str) -> Option<(&'static str, &'static str)> {
@@ -153,6 +174,18 @@ mod tests {
         assert_eq!(
             mlflow_error_json("TEMPORARILY_UNAVAILABLE", "a \"b\""),
             r#"{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "a \"b\""}"#
+        );
+    }
+
+    #[test]
+    fn non_ascii_is_escaped_like_python_ensure_ascii() {
+        // Expected string printed by Python 3.11's json.dumps for the same dict.
+        assert_eq!(
+            mlflow_error_json(
+                "TEMPORARILY_UNAVAILABLE",
+                "User j\u{fc}rgen \u{540d} \u{1f600} \u{1} not found"
+            ),
+            r#"{"error_code": "TEMPORARILY_UNAVAILABLE", "message": "User j\u00fcrgen \u540d \ud83d\ude00 \u0001 not found"}"#
         );
     }
 }

@@ -1,9 +1,8 @@
 //! Interoperability with the real MLflow auth store (Python).
 //!
-//! Python is taken from `MLAUTH_TEST_PYTHON`, else `/work/main/.venv/bin/python`, else
-//! `/work/venv-probe/bin/python`; the first that imports `mlflow.server.auth` is used. Without
-//! one these tests print a SKIP line and pass. PostgreSQL variants also need `psycopg2` or
-//! `psycopg` in that interpreter.
+//! Python is taken from `MLAUTH_TEST_PYTHON`, else the repository's `.venv` (made by
+//! `scripts/setup-python.sh`); it must import `mlflow.server.auth`. Without one these tests
+//! fail naming the fix. PostgreSQL variants also need `psycopg2` or `psycopg` in it.
 
 use std::path::PathBuf;
 use std::sync::OnceLock;
@@ -30,10 +29,11 @@ fn python_ok(exe: &PathBuf, code: &str) -> bool {
 fn pythons() -> &'static [Python] {
     static PY: OnceLock<Vec<Python>> = OnceLock::new();
     PY.get_or_init(|| {
-        let candidates = std::env::var("MLAUTH_TEST_PYTHON").ok().into_iter().chain([
-            "/work/main/.venv/bin/python".to_string(),
-            "/work/venv-probe/bin/python".to_string(),
-        ]);
+        let repo_venv = concat!(env!("CARGO_MANIFEST_DIR"), "/../.venv/bin/python");
+        let candidates = std::env::var("MLAUTH_TEST_PYTHON")
+            .ok()
+            .into_iter()
+            .chain([repo_venv.to_string()]);
         candidates
             .map(PathBuf::from)
             .filter(|p| p.exists() && python_ok(p, "import mlflow.server.auth.sqlalchemy_store"))
@@ -48,20 +48,19 @@ fn pythons() -> &'static [Python] {
 }
 
 /// The interpreter (for PostgreSQL: the first with a driver) and the SQLAlchemy URL of
-/// `db`, or `None` (with a SKIP line).
+/// `db`; panics naming the fix when no interpreter qualifies.
 fn py_for(db: &TestDb, test: &str) -> Option<(&'static Python, String)> {
     let all = pythons();
-    if all.is_empty() {
-        eprintln!("SKIP {test}: no Python with mlflow (set MLAUTH_TEST_PYTHON)");
-        return None;
-    }
+    assert!(
+        !all.is_empty(),
+        "{test}: no Python with mlflow: run ./scripts/setup-python.sh (creates .venv) or set MLAUTH_TEST_PYTHON"
+    );
     let py = match db.kind {
         DbKind::Sqlite => &all[0],
         DbKind::Postgres => match all.iter().find(|p| p.pg_driver.is_some()) {
             Some(py) => py,
             None => {
-                eprintln!("SKIP {test}: no Python with mlflow has psycopg2 or psycopg (pip install psycopg2-binary)");
-                return None;
+                panic!("{test}: the Python with mlflow has neither psycopg2 nor psycopg (pip install psycopg2-binary)");
             }
         },
     };
