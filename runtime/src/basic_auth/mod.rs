@@ -4,6 +4,8 @@
 //! * [`password`] — werkzeug-compatible `scrypt`/`pbkdf2` password hashes;
 //! * [`permissions`] — permission levels, resource types, grants and the effective-permission
 //!   algorithm (tier override, `DENY`, `default_permission` flooring);
+//! * [`params`] — MLflow's request-parameter extraction (strict for the rules, Flask's for the
+//!   auth API);
 //! * [`credential_cache`] — the optional cache of successful credential checks
 //!   (`auth_cache_ttl_seconds`).
 //!
@@ -13,6 +15,7 @@ pub mod api;
 pub mod app;
 pub mod credential_cache;
 pub mod ini;
+pub mod params;
 pub mod password;
 pub mod permissions;
 pub mod rules;

@@ -8,9 +8,8 @@
 
 mod access;
 mod legacy;
-mod params;
 mod permissions;
-mod responses;
+pub(crate) mod responses;
 mod roles;
 mod routing;
 mod signup;
@@ -22,10 +21,10 @@ mod tests;
 use axum::response::{IntoResponse, Response};
 use http::Method;
 
-use self::params::Params;
 use self::responses::{ApiError, Outcome};
 use self::routing::{refuse_unknown, table, wrong_method, Endpoint};
 use super::app::{ApiRequest, BasicAuthCore};
+use crate::basic_auth::params::flask::FlaskParams as Params;
 use crate::plugin::RouteSpec;
 use crate::store::User;
 
