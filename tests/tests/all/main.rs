@@ -7,5 +7,7 @@ mod e2e_mlflow;
 mod hostile;
 mod limits;
 mod load_errors;
+mod ops;
 mod paths;
+mod reload;
 mod rules_e2e;
