@@ -63,6 +63,18 @@ pub struct MlauthConfig {
     /// Per-app plugin settings, keyed by app name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginConfig>,
+    /// The loopback admin listener (metrics, health, reload).
+    #[serde(default)]
+    pub admin: crate::admin::AdminConfig,
+    /// The decision audit log.
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
+    /// Hot reload (file watching).
+    #[serde(default)]
+    pub reload: crate::reload::ReloadConfig,
+    /// The on-disk compile cache.
+    #[serde(default)]
+    pub cache: crate::plugin::cache::CacheConfig,
 }
 
 /// `[server]`.
@@ -169,6 +181,11 @@ impl MlauthConfig {
                 *p = base.join(&*p);
             }
         }
+        for p in [&mut config.audit.path, &mut config.cache.dir] {
+            if let Some(p) = p.as_mut().filter(|p| p.is_relative()) {
+                *p = base.join(&*p);
+            }
+        }
         Ok(config)
     }
 
@@ -181,6 +198,9 @@ impl MlauthConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.sandbox.validate().map_err(ConfigError::Invalid)?;
         self.server.validate().map_err(ConfigError::Invalid)?;
+        self.admin.validate().map_err(ConfigError::Invalid)?;
+        self.audit.validate().map_err(ConfigError::Invalid)?;
+        self.reload.validate().map_err(ConfigError::Invalid)?;
         for (name, plugin) in &self.plugins {
             if let Some(sha) = &plugin.sha256 {
                 if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {

@@ -35,6 +35,36 @@ impl TestGateway {
         Self::serve(Gateway::builder(config, app_name).plugin_file(Path::new(plugin))).await
     }
 
+    /// Builds and serves app `app_name` from a config file (its `[plugins.<app>] path`
+    /// names the plugin); reloads re-read the file.
+    pub async fn start_from_file(config_path: &Path, app_name: &str) -> Result<Self, StartError> {
+        let config = MlauthConfig::load(config_path)?;
+        Self::serve(Gateway::builder(config, app_name).config_path(Some(config_path.into()))).await
+    }
+
+    /// Serves the gateway's admin router (metrics, health, reload) on a free loopback port;
+    /// returns its base URL. It stops with the test's runtime.
+    pub async fn serve_admin(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind admin");
+        let addr = listener.local_addr().expect("admin addr");
+        let state = self.gateway.admin_state();
+        tokio::spawn(mlauth::admin::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        format!("http://{addr}")
+    }
+
+    /// Stops accepting and drains in-flight requests (as on SIGTERM).
+    pub fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Builds and serves the basic-auth app (built-in plugin unless `extra_toml` or the ini
     /// names another) in front of `upstream`. `dir` holds `basic_auth.ini` and the database;
     /// `admin_password` bootstraps the admin.

@@ -102,3 +102,94 @@ async fn connection_loop(target: Target, deadline: Instant) -> (Vec<u64>, usize)
     }
     (latencies, unexpected)
 }
+
+/// Result of a [`run_checked`] load run.
+#[derive(Debug, Clone, Default)]
+pub struct CheckedReport {
+    /// Requests completed (including failed ones).
+    pub requests: usize,
+    /// Requests that failed: transport error or a response the check refused.
+    pub failed: usize,
+    /// The first few failure descriptions.
+    pub failures: Vec<String>,
+    /// Distinct labels the check returned (e.g. the versions seen).
+    pub labels: std::collections::BTreeSet<String>,
+}
+
+/// Sends GET `path` to `addr` on `connections` keep-alive connections until `stop` is set;
+/// `check(status, body)` returns a label for a good response or a description of a bad
+/// one. A dropped connection is a failure and is reopened.
+pub async fn run_checked(
+    addr: String,
+    path: String,
+    connections: usize,
+    stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
+    check: std::sync::Arc<dyn Fn(u16, &[u8]) -> Result<String, String> + Send + Sync>,
+) -> CheckedReport {
+    let mut tasks = Vec::new();
+    for _ in 0..connections {
+        let (addr, path, stop, check) = (addr.clone(), path.clone(), stop.clone(), check.clone());
+        tasks.push(tokio::spawn(async move {
+            let mut report = CheckedReport::default();
+            while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+                checked_connection(&addr, &path, &stop, &*check, &mut report).await;
+            }
+            report
+        }));
+    }
+    let mut total = CheckedReport::default();
+    for task in tasks {
+        let r = task.await.expect("load task");
+        total.requests += r.requests;
+        total.failed += r.failed;
+        total.failures.extend(r.failures.into_iter().take(5));
+        total.labels.extend(r.labels);
+    }
+    total
+}
+
+async fn checked_connection(
+    addr: &str,
+    path: &str,
+    stop: &std::sync::atomic::AtomicBool,
+    check: &(dyn Fn(u16, &[u8]) -> Result<String, String> + Send + Sync),
+    report: &mut CheckedReport,
+) {
+    fn fail(report: &mut CheckedReport, what: String) {
+        report.failed += 1;
+        if report.failures.len() < 5 {
+            report.failures.push(what);
+        }
+    }
+    let stream = match tokio::net::TcpStream::connect(addr).await {
+        Ok(stream) => stream,
+        Err(e) => return fail(report, format!("connect: {e}")),
+    };
+    stream.set_nodelay(true).ok();
+    let Ok((mut sender, conn)) = http1::handshake(TokioIo::new(stream)).await else {
+        return fail(report, "handshake failed".into());
+    };
+    tokio::spawn(conn);
+    while !stop.load(std::sync::atomic::Ordering::Relaxed) {
+        let req = http::Request::get(path)
+            .header("host", addr)
+            .body(Empty::<Bytes>::new())
+            .expect("request");
+        report.requests += 1;
+        let resp = match sender.send_request(req).await {
+            Ok(resp) => resp,
+            Err(e) => return fail(report, format!("send: {e}")),
+        };
+        let status = resp.status().as_u16();
+        let body = match resp.into_body().collect().await {
+            Ok(body) => body.to_bytes(),
+            Err(e) => return fail(report, format!("body: {e}")),
+        };
+        match check(status, &body) {
+            Ok(label) => {
+                report.labels.insert(label);
+            }
+            Err(what) => fail(report, what),
+        }
+    }
+}

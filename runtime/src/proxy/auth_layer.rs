@@ -3,6 +3,7 @@
 //! `err(response)` is returned as-is; any plugin failure refuses the request (fail closed).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,8 +13,10 @@ use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
 use http_body_util::BodyExt;
 
+use super::observe::Decision;
 use super::prepare::{RequestContext, RouteClass};
 use super::{GatewayError, GatewayState};
+use crate::metrics::Outcome;
 use crate::plugin::{InvokeError, PluginRequest, PluginResponse};
 
 /// The authenticated caller, attached to the request for the handlers after this layer.
@@ -34,22 +37,43 @@ pub async fn authenticate(
         RouteClass::Protected => true,
     };
     if !needs_auth {
-        return next.run(req).await;
+        return decided(next.run(req).await, &ctx, Outcome::Public, None);
     }
     let is_route = matches!(ctx.route, RouteClass::PluginRoute { .. });
     let (req, plugin_req) = match plugin_view(&state, &ctx, req, is_route).await {
         Ok(pair) => pair,
-        Err(err) => return err.into_response(),
+        Err(err) => return decided(err.into_response(), &ctx, Outcome::Rejected, None),
     };
-    match ctx.plugin.authenticate(&plugin_req).await {
+    let started = Instant::now();
+    let answer = ctx.plugin.authenticate(&plugin_req).await;
+    crate::metrics::auth_step(&ctx.plugin.info.name, started.elapsed());
+    match answer {
         Ok(Ok(identity)) => {
+            let user = identity.username.clone();
             let mut req = req;
             req.extensions_mut().insert(identity);
-            next.run(req).await
+            decided(next.run(req).await, &ctx, Outcome::Allowed, Some(user))
         }
-        Ok(Err(response)) => plugin_response(response),
-        Err(err) => refuse(&ctx, &err),
+        Ok(Err(response)) => decided(plugin_response(response), &ctx, Outcome::Denied, None),
+        Err(err) => decided(refuse(&ctx, &err), &ctx, Outcome::PluginError, None),
     }
+}
+
+/// Attaches the decision to the response for [`super::observe`].
+fn decided(
+    mut response: Response,
+    ctx: &RequestContext,
+    outcome: Outcome,
+    user: Option<String>,
+) -> Response {
+    response.extensions_mut().insert(Decision {
+        outcome,
+        request_id: ctx.request_id.clone(),
+        user,
+        path: ctx.path.clone(),
+        plugin: ctx.plugin.info.clone(),
+    });
+    response
 }
 
 /// The refusal for a failed plugin call: no upstream request, a generic MLflow error.

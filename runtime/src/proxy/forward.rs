@@ -96,6 +96,23 @@ impl Upstream {
         Ok(Response::from_parts(parts, Body::new(body)))
     }
 
+    /// Readiness probe: whether the upstream answers `GET /health` (any HTTP response
+    /// counts) within 2 seconds.
+    pub async fn probe(&self) -> bool {
+        let uri = format!("http://{}{}/health", self.authority, self.prefix);
+        let Ok(req) = Request::get(uri).body(Body::empty()) else {
+            return false;
+        };
+        match tokio::time::timeout(Duration::from_secs(2), self.client.request(req)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "readiness: upstream unreachable");
+                false
+            }
+            Err(_) => false,
+        }
+    }
+
     fn target(&self, ctx: &RequestContext) -> Result<Uri, GatewayError> {
         let mut path_and_query = format!("{}{}", self.prefix, encode_for_upstream(&ctx.path));
         if !ctx.query.is_empty() {

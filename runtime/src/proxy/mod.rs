@@ -2,7 +2,8 @@
 //! plugin's `authenticate`, and then either answer (plugin route, host app route, refusal)
 //! or forward to the upstream MLflow server.
 //!
-//! Layer order (outermost first): [`prepare`] (request id, header limits, path
+//! Layer order (outermost first): [`observe`] (metrics, audit line, `X-Request-Id` on the
+//! response) → [`prepare`] (request id, header limits, path
 //! normalisation, identity-header stripping, route classification) → [`auth_layer`]
 //! (plugin call, fail closed) → [`dispatch`] (plugin route, host app, or [`forward`]).
 
@@ -10,6 +11,7 @@ pub mod auth_layer;
 pub mod dispatch;
 pub mod error;
 pub mod forward;
+pub mod observe;
 pub mod path;
 pub mod prepare;
 pub mod serve;
@@ -37,6 +39,8 @@ pub struct GatewayState {
     pub public_routes: Vec<RouteSpec>,
     /// Client for the upstream MLflow server.
     pub upstream: forward::Upstream,
+    /// The decision audit log (off unless `[audit]` enables it).
+    pub audit: crate::audit::AuditLog,
 }
 
 impl GatewayState {
@@ -46,6 +50,16 @@ impl GatewayState {
         plugin: LoadedPlugin,
         host_app: Option<Arc<dyn HostApp>>,
     ) -> Result<Arc<Self>, String> {
+        Self::with_audit(server, plugin, host_app, crate::audit::AuditLog::off())
+    }
+
+    /// [`Self::new`] with an audit log.
+    pub fn with_audit(
+        server: ServerConfig,
+        plugin: LoadedPlugin,
+        host_app: Option<Arc<dyn HostApp>>,
+        audit: crate::audit::AuditLog,
+    ) -> Result<Arc<Self>, String> {
         let upstream = forward::Upstream::new(&server)?;
         let public_routes = public_routes(&server.public_prefixes);
         Ok(Arc::new(Self {
@@ -54,6 +68,7 @@ impl GatewayState {
             host_app,
             public_routes,
             upstream,
+            audit,
         }))
     }
 
@@ -108,6 +123,10 @@ pub fn app(state: Arc<GatewayState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             prepare::prepare,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
         ))
         .with_state(state)
 }

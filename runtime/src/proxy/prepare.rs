@@ -10,7 +10,11 @@ use axum::response::{IntoResponse, Response};
 use http::header::CONTENT_LENGTH;
 use http::HeaderMap;
 
+use tracing::Instrument;
+
+use super::observe::Decision;
 use super::{path, GatewayError, GatewayState};
+use crate::metrics::Outcome;
 use crate::plugin::LoadedPlugin;
 
 /// How the gateway will treat a request, decided on the normalised path.
@@ -68,11 +72,20 @@ pub async fn prepare(
     next: Next,
 ) -> Response {
     let request_id: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
+    let span = tracing::info_span!("request", request_id = %request_id);
     match check(&state, &mut req, request_id.clone()) {
-        Ok(()) => next.run(req).await,
+        Ok(()) => next.run(req).instrument(span).await,
         Err(err) => {
             tracing::info!(request_id = %request_id, error = %err, "request refused before authentication");
-            err.into_response()
+            let mut response = err.into_response();
+            response.extensions_mut().insert(Decision {
+                outcome: Outcome::Rejected,
+                request_id,
+                user: None,
+                path: String::new(),
+                plugin: state.plugin.load().info.clone(),
+            });
+            response
         }
     }
 }

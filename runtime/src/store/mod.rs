@@ -68,6 +68,7 @@ impl From<sqlx::Error> for StoreError {
                 "Value too long for the auth database column.".to_string(),
             );
         }
+        crate::metrics::store_error();
         StoreError::Unavailable(err)
     }
 }
@@ -330,6 +331,11 @@ impl Store {
     /// Counter bumped by every successful write through this handle.
     pub fn generation(&self) -> u64 {
         self.inner.generation.load(Ordering::Acquire)
+    }
+
+    /// Checks the database answers (readiness probe): takes a pooled connection.
+    pub async fn ping(&self) -> Result<()> {
+        self.read().await.map(drop)
     }
 
     /// Closes the pool; later calls fail with [`StoreError::Unavailable`].

@@ -57,7 +57,9 @@ impl BasicAuthCore {
         username: &str,
         password: &str,
     ) -> Result<Option<UserRecord>, DirectoryError> {
-        if let Some(hit) = self.cache.get(username, password) {
+        let cached = self.cache.get(username, password);
+        crate::metrics::credential_cache(cached.is_some());
+        if let Some(hit) = cached {
             return Ok(Some(UserRecord {
                 id: hit.user_id,
                 username: username.to_string(),

@@ -102,6 +102,10 @@ impl HostApp for BasicAuthApp {
         }
         .boxed()
     }
+
+    fn ready(&self) -> BoxFuture<'_, bool> {
+        async move { self.core.store.ping().await.is_ok() }.boxed()
+    }
 }
 
 impl BasicAuthApp {
