@@ -14,6 +14,7 @@ mod responses;
 mod roles;
 mod routing;
 mod signup;
+mod tokens;
 mod users;
 
 #[cfg(test)]
@@ -115,6 +116,9 @@ async fn dispatch(call: &Call<'_>, endpoint: Endpoint) -> Outcome {
         Endpoint::ListUserRoles => roles::list_user_roles(call).await,
         Endpoint::ListRoleUsers => roles::list_role_users(call).await,
         Endpoint::Legacy(kind, op) => legacy::handle(call, kind, op).await,
+        Endpoint::CreateAccessToken => tokens::create(call).await,
+        Endpoint::ListAccessTokens => tokens::list(call).await,
+        Endpoint::DeleteAccessToken => tokens::delete(call).await,
     }
 }
 
@@ -144,5 +148,8 @@ async fn validator(call: &Call<'_>, endpoint: Endpoint) -> Result<bool, ApiError
         | Endpoint::UnassignRole
         | Endpoint::ListRoleUsers => access::can_manage_roles(call).await,
         Endpoint::Legacy(kind, _) => legacy::can_manage(call, kind).await,
+        Endpoint::CreateAccessToken
+        | Endpoint::ListAccessTokens
+        | Endpoint::DeleteAccessToken => Ok(tokens::is_self(call)),
     }
 }
