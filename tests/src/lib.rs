@@ -11,4 +11,5 @@ pub mod component;
 pub mod gateway;
 pub mod loadgen;
 pub mod mlflow;
+pub mod pgdb;
 pub mod upstream;

@@ -7,10 +7,12 @@
 //! * [`params`] — MLflow's request-parameter extraction (strict for the rules, Flask's for the
 //!   auth API);
 //! * [`credential_cache`] — the optional cache of successful credential checks
-//!   (`auth_cache_ttl_seconds`).
+//!   (`auth_cache_ttl_seconds`);
+//! * [`access_tokens`] — personal access tokens (mint, parse, verify).
 //!
 //! Reference: `mlflow-auth-reference.md` §2, §3.3–3.6 and §9.2.
 
+pub mod access_tokens;
 pub mod api;
 pub mod app;
 pub mod credential_cache;

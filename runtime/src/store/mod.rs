@@ -10,11 +10,16 @@
 //! * Operations are split by topic: [`users`], [`roles`], [`grants`].
 //!
 //! Every successful write bumps an in-memory [`Store::generation`] counter that caches can
-//! compare against.
+//! compare against, and the `mlauth_changes` row in the same transaction, so that other
+//! instances sharing the database notice it ([`changes`]). mlauth's own tables
+//! ([`mlauth_schema`], all named `mlauth_…`) are created next to MLflow's.
 
+pub mod access_tokens;
+pub mod changes;
 mod db;
 pub mod grants;
 pub mod migrate;
+pub mod mlauth_schema;
 mod model;
 pub mod roles;
 pub mod schema;
@@ -25,7 +30,6 @@ pub mod workspaces;
 mod tests;
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,6 +37,8 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use access_tokens::AccessToken;
+pub use changes::{ChangeWatcher, DEFAULT_POLL_INTERVAL};
 pub use db::DbKind;
 pub(crate) use db::{Arg, DbRow, Session};
 pub use grants::scorer_pattern;
@@ -272,7 +278,7 @@ fn unsupported_uri(uri: &str) -> StoreError {
 struct Inner {
     pool: Pool,
     revision: String,
-    generation: AtomicU64,
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// Handle to the auth database. Cheap to clone; all clones share one pool.
@@ -309,11 +315,15 @@ impl Store {
                 return Err(err);
             }
         };
+        if let Err(err) = mlauth_schema::ensure(&pool).await {
+            pool.close().await;
+            return Err(err);
+        }
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
                 revision,
-                generation: AtomicU64::new(0),
+                changes: tokio::sync::watch::Sender::new(0),
             }),
         })
     }
@@ -328,9 +338,10 @@ impl Store {
         &self.inner.revision
     }
 
-    /// Counter bumped by every successful write through this handle.
+    /// Counter bumped by every successful write through this handle and, while a
+    /// [`ChangeWatcher`] runs, by writes of other instances ([`changes`]).
     pub fn generation(&self) -> u64 {
-        self.inner.generation.load(Ordering::Acquire)
+        *self.inner.changes.borrow()
     }
 
     /// Checks the database answers (readiness probe): takes a pooled connection.
@@ -351,10 +362,11 @@ impl Store {
         self.inner.pool.write().await
     }
 
-    /// Commits `session` and bumps the generation.
-    pub(crate) async fn commit(&self, session: Session) -> Result<()> {
+    /// Bumps the shared change counter inside `session`, commits it and bumps the generation.
+    pub(crate) async fn commit(&self, mut session: Session) -> Result<()> {
+        changes::bump(&mut session).await?;
         session.commit().await?;
-        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self.bump_generation();
         Ok(())
     }
 }

@@ -136,7 +136,7 @@ pub(super) async fn update_password(call: &Call<'_>) -> Outcome {
         };
         let verified = call
             .core
-            .verify_credentials(&username, &py_str(&current))
+            .verify_password(&username, &py_str(&current))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "current-password check failed");

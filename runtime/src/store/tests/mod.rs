@@ -4,6 +4,7 @@
 
 mod interop;
 mod ops;
+mod shared;
 
 use sqlx::Connection;
 use std::future::Future;
