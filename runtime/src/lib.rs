@@ -17,6 +17,7 @@
 
 pub mod apps;
 pub mod basic_auth;
+pub mod brute_force;
 pub mod bindings;
 pub mod cli;
 pub mod config;

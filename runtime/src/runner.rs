@@ -191,8 +191,14 @@ impl GatewayBuilder {
             pooling = sandbox.pooling,
             "plugin loaded"
         );
-        let state = GatewayState::new(self.config.server.clone(), plugin, self.host_app)
-            .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
+        let brute_force = crate::brute_force::BruteForce::new(self.config.brute_force.clone());
+        let state = GatewayState::new(
+            self.config.server.clone(),
+            plugin,
+            self.host_app,
+            brute_force,
+        )
+        .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
         Ok(Gateway {
             state,
             sandbox,

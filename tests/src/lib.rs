@@ -7,6 +7,7 @@ pub mod wasm {
     include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
 }
 
+pub mod faults;
 pub mod gateway;
 pub mod loadgen;
 pub mod mlflow;

@@ -14,6 +14,7 @@ use http_body_util::BodyExt;
 
 use super::prepare::{RequestContext, RouteClass};
 use super::{GatewayError, GatewayState};
+use crate::brute_force::Attempt;
 use crate::plugin::{InvokeError, PluginRequest, PluginResponse};
 
 /// The authenticated caller, attached to the request for the handlers after this layer.
@@ -36,6 +37,14 @@ pub async fn authenticate(
     if !needs_auth {
         return next.run(req).await;
     }
+    let attempt = Attempt::from_request(ctx.client_addr.map(|a| a.ip()), req.headers());
+    if let Err(lockout) = state.brute_force.check(&attempt) {
+        tracing::info!(request_id = %ctx.request_id, tier = ?lockout.tier, "refused: too many failed authentications");
+        return GatewayError::TooManyFailures {
+            retry_after_secs: lockout.retry_after_secs,
+        }
+        .into_response();
+    }
     let is_route = matches!(ctx.route, RouteClass::PluginRoute { .. });
     let (req, plugin_req) = match plugin_view(&state, &ctx, req, is_route).await {
         Ok(pair) => pair,
@@ -43,11 +52,15 @@ pub async fn authenticate(
     };
     match ctx.plugin.authenticate(&plugin_req).await {
         Ok(Ok(identity)) => {
+            state.brute_force.succeeded(&attempt);
             let mut req = req;
             req.extensions_mut().insert(identity);
             next.run(req).await
         }
-        Ok(Err(response)) => plugin_response(response),
+        Ok(Err(response)) => {
+            state.brute_force.denied(&attempt, response.status);
+            plugin_response(response)
+        }
         Err(err) => refuse(&ctx, &err),
     }
 }
@@ -90,7 +103,12 @@ pub async fn plugin_view(
     let small = declared.is_some_and(|len| len <= state.server.plugin_body_limit);
     let (body, buffered) = match small || force_buffer {
         true => {
-            let bytes = collect_limited(body, state.server.plugin_body_limit).await?;
+            let bytes = collect_limited(
+                body,
+                state.server.plugin_body_limit,
+                state.server.body_read_timeout_secs,
+            )
+            .await?;
             (Body::from(bytes.clone()), Some(bytes))
         }
         false => (body, None),
@@ -112,10 +130,23 @@ pub async fn plugin_view(
     Ok((Request::from_parts(parts, body), plugin_req))
 }
 
-async fn collect_limited(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+/// Buffers at most `limit` bytes, all of which must arrive within `timeout_secs` (a client
+/// trickling a small body cannot hold the request open).
+async fn collect_limited(
+    body: Body,
+    limit: usize,
+    timeout_secs: u64,
+) -> Result<Bytes, GatewayError> {
     let limited = http_body_util::Limited::new(body, limit);
-    match limited.collect().await {
+    let timeout = std::time::Duration::from_secs(timeout_secs);
+    let Ok(collected) = tokio::time::timeout(timeout, limited.collect()).await else {
+        return Err(GatewayError::BodyTimeout { secs: timeout_secs });
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if super::body_timeout::is_body_timeout(err.as_ref()) => {
+            Err(GatewayError::BodyTimeout { secs: timeout_secs })
+        }
         Err(err) if err.is::<http_body_util::LengthLimitError>() => {
             Err(GatewayError::BodyTooLarge {
                 limit: limit as u64,

@@ -7,6 +7,7 @@
 //! (plugin call, fail closed) → [`dispatch`] (plugin route, host app, or [`forward`]).
 
 pub mod auth_layer;
+pub mod body_timeout;
 pub mod dispatch;
 pub mod error;
 pub mod forward;
@@ -19,6 +20,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use axum::Router;
 
+use crate::brute_force::BruteForce;
 use crate::config::ServerConfig;
 use crate::host_app::HostApp;
 use crate::plugin::{LoadedPlugin, RouteSpec};
@@ -37,6 +39,8 @@ pub struct GatewayState {
     pub public_routes: Vec<RouteSpec>,
     /// Client for the upstream MLflow server.
     pub upstream: forward::Upstream,
+    /// Failed-authentication limits (per username/address); see [`crate::brute_force`].
+    pub brute_force: BruteForce,
 }
 
 impl GatewayState {
@@ -45,6 +49,7 @@ impl GatewayState {
         server: ServerConfig,
         plugin: LoadedPlugin,
         host_app: Option<Arc<dyn HostApp>>,
+        brute_force: BruteForce,
     ) -> Result<Arc<Self>, String> {
         let upstream = forward::Upstream::new(&server)?;
         let public_routes = public_routes(&server.public_prefixes);
@@ -54,6 +59,7 @@ impl GatewayState {
             host_app,
             public_routes,
             upstream,
+            brute_force,
         }))
     }
 
