@@ -75,6 +75,9 @@ pub struct MlauthConfig {
     /// The on-disk compile cache.
     #[serde(default)]
     pub cache: crate::plugin::cache::CacheConfig,
+    /// Limits on failed authentications (on by default).
+    #[serde(default)]
+    pub brute_force: crate::brute_force::BruteForceConfig,
 }
 
 /// `[server]`.
@@ -102,6 +105,9 @@ pub struct ServerConfig {
     pub upstream_timeout_secs: u64,
     /// Seconds a client has to send its request headers (slow clients are cut off).
     pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a body the gateway reads itself (the plugin's view), and
+    /// the longest pause between two pieces of any request body (408 / connection closed).
+    pub body_read_timeout_secs: u64,
     /// Forward the client's `Authorization` header to the upstream (off: credentials stop here).
     pub forward_authorization: bool,
 }
@@ -119,6 +125,7 @@ impl Default for ServerConfig {
             plugin_body_limit: 64 << 10,
             upstream_timeout_secs: 60,
             header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
             forward_authorization: false,
         }
     }
@@ -201,6 +208,7 @@ impl MlauthConfig {
         self.admin.validate().map_err(ConfigError::Invalid)?;
         self.audit.validate().map_err(ConfigError::Invalid)?;
         self.reload.validate().map_err(ConfigError::Invalid)?;
+        self.brute_force.validate().map_err(ConfigError::Invalid)?;
         for (name, plugin) in &self.plugins {
             if let Some(sha) = &plugin.sha256 {
                 if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -253,6 +261,7 @@ impl ServerConfig {
             || self.plugin_body_limit > 16 << 20
             || self.upstream_timeout_secs == 0
             || self.header_read_timeout_secs == 0
+            || self.body_read_timeout_secs == 0
         {
             return Err("server limits out of range: max_header_bytes >= 1024, plugin_body_limit <= 16 MiB, timeouts >= 1 s".into());
         }

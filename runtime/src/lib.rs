@@ -19,6 +19,7 @@ pub mod admin;
 pub mod apps;
 pub mod audit;
 pub mod basic_auth;
+pub mod brute_force;
 pub mod bindings;
 pub mod cli;
 pub mod cli_ops;

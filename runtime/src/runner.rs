@@ -265,9 +265,15 @@ impl GatewayBuilder {
         );
         let audit = AuditLog::open(&self.config.audit)
             .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
-        let state =
-            GatewayState::with_audit(self.config.server.clone(), plugin, self.host_app, audit)
-                .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
+        let brute_force = crate::brute_force::BruteForce::new(self.config.brute_force.clone());
+        let state = GatewayState::with_audit(
+            self.config.server.clone(),
+            plugin,
+            self.host_app,
+            brute_force,
+            audit,
+        )
+        .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
         let reloader = Arc::new(Reloader::new(
             spec,
             sandbox.clone(),

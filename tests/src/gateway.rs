@@ -75,6 +75,20 @@ impl TestGateway {
         admin_password: &str,
         extra_toml: &str,
     ) -> Result<Self, String> {
+        let options = mlauth::store::StoreOptions::default();
+        Self::start_basic_auth_with(upstream, ini, dir, admin_password, extra_toml, &options).await
+    }
+
+    /// [`Self::start_basic_auth`] with explicit auth-database pool settings (short timeouts
+    /// for fault tests).
+    pub async fn start_basic_auth_with(
+        upstream: &str,
+        ini: &str,
+        dir: &Path,
+        admin_password: &str,
+        extra_toml: &str,
+        options: &mlauth::store::StoreOptions,
+    ) -> Result<Self, String> {
         let ini_path = dir.join("basic_auth.ini");
         std::fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
         let mut env = std::collections::HashMap::new();
@@ -86,7 +100,7 @@ impl TestGateway {
             "MLFLOW_AUTH_ADMIN_PASSWORD".to_string(),
             admin_password.to_string(),
         );
-        let started = mlauth::basic_auth::app::start::start(&env, upstream)
+        let started = mlauth::basic_auth::app::start::start_with(&env, upstream, options)
             .await
             .map_err(|e| e.to_string())?;
         let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");

@@ -8,6 +8,7 @@ pub mod wasm {
 }
 
 pub mod component;
+pub mod faults;
 pub mod gateway;
 pub mod loadgen;
 pub mod mlflow;

@@ -16,6 +16,7 @@ use http_body_util::BodyExt;
 use super::observe::Decision;
 use super::prepare::{RequestContext, RouteClass};
 use super::{GatewayError, GatewayState};
+use crate::brute_force::Attempt;
 use crate::metrics::Outcome;
 use crate::plugin::{InvokeError, PluginRequest, PluginResponse};
 
@@ -39,6 +40,14 @@ pub async fn authenticate(
     if !needs_auth {
         return decided(next.run(req).await, &ctx, Outcome::Public, None);
     }
+    let attempt = Attempt::from_request(ctx.client_addr.map(|a| a.ip()), req.headers());
+    if let Err(lockout) = state.brute_force.check(&attempt) {
+        tracing::info!(request_id = %ctx.request_id, tier = ?lockout.tier, "refused: too many failed authentications");
+        let refusal = GatewayError::TooManyFailures {
+            retry_after_secs: lockout.retry_after_secs,
+        };
+        return decided(refusal.into_response(), &ctx, Outcome::Rejected, None);
+    }
     let is_route = matches!(ctx.route, RouteClass::PluginRoute { .. });
     let (req, plugin_req) = match plugin_view(&state, &ctx, req, is_route).await {
         Ok(pair) => pair,
@@ -49,12 +58,16 @@ pub async fn authenticate(
     crate::metrics::auth_step(&ctx.plugin.info.name, started.elapsed());
     match answer {
         Ok(Ok(identity)) => {
+            state.brute_force.succeeded(&attempt);
             let user = identity.username.clone();
             let mut req = req;
             req.extensions_mut().insert(identity);
             decided(next.run(req).await, &ctx, Outcome::Allowed, Some(user))
         }
-        Ok(Err(response)) => decided(plugin_response(response), &ctx, Outcome::Denied, None),
+        Ok(Err(response)) => {
+            state.brute_force.denied(&attempt, response.status);
+            decided(plugin_response(response), &ctx, Outcome::Denied, None)
+        }
         Err(err) => decided(refuse(&ctx, &err), &ctx, Outcome::PluginError, None),
     }
 }
@@ -114,7 +127,12 @@ pub async fn plugin_view(
     let small = declared.is_some_and(|len| len <= state.server.plugin_body_limit);
     let (body, buffered) = match small || force_buffer {
         true => {
-            let bytes = collect_limited(body, state.server.plugin_body_limit).await?;
+            let bytes = collect_limited(
+                body,
+                state.server.plugin_body_limit,
+                state.server.body_read_timeout_secs,
+            )
+            .await?;
             (Body::from(bytes.clone()), Some(bytes))
         }
         false => (body, None),
@@ -136,10 +154,23 @@ pub async fn plugin_view(
     Ok((Request::from_parts(parts, body), plugin_req))
 }
 
-async fn collect_limited(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+/// Buffers at most `limit` bytes, all of which must arrive within `timeout_secs` (a client
+/// trickling a small body cannot hold the request open).
+async fn collect_limited(
+    body: Body,
+    limit: usize,
+    timeout_secs: u64,
+) -> Result<Bytes, GatewayError> {
     let limited = http_body_util::Limited::new(body, limit);
-    match limited.collect().await {
+    let timeout = std::time::Duration::from_secs(timeout_secs);
+    let Ok(collected) = tokio::time::timeout(timeout, limited.collect()).await else {
+        return Err(GatewayError::BodyTimeout { secs: timeout_secs });
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if super::body_timeout::is_body_timeout(err.as_ref()) => {
+            Err(GatewayError::BodyTimeout { secs: timeout_secs })
+        }
         Err(err) if err.is::<http_body_util::LengthLimitError>() => {
             Err(GatewayError::BodyTooLarge {
                 limit: limit as u64,

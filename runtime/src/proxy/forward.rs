@@ -13,6 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::body_timeout::{is_body_timeout, IdleTimeout};
 use super::path::encode_for_upstream;
 use super::prepare::{RequestContext, HOP_BY_HOP};
 use super::GatewayError;
@@ -34,6 +35,7 @@ pub struct Upstream {
     authority: http::uri::Authority,
     prefix: String,
     timeout: Duration,
+    body_timeout: Duration,
     forward_authorization: bool,
     identity_header: HeaderName,
 }
@@ -60,6 +62,7 @@ impl Upstream {
             authority,
             prefix: uri.path().trim_end_matches('/').to_string(),
             timeout: Duration::from_secs(server.upstream_timeout_secs),
+            body_timeout: Duration::from_secs(server.body_read_timeout_secs),
             forward_authorization: server.forward_authorization,
             identity_header,
         })
@@ -82,6 +85,12 @@ impl Upstream {
             .await
         {
             Err(_) => return Err(GatewayError::UpstreamTimeout { request_id }),
+            Ok(Err(err)) if is_body_timeout(&err) => {
+                tracing::info!(request_id = %request_id, "client stalled while sending the body; upstream request aborted");
+                return Err(GatewayError::BodyTimeout {
+                    secs: self.body_timeout.as_secs(),
+                });
+            }
             Ok(Err(err)) => {
                 tracing::warn!(request_id = %request_id, error = %err, "upstream request failed");
                 return Err(GatewayError::UpstreamUnavailable { request_id });
@@ -93,7 +102,12 @@ impl Upstream {
         if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
             parts.headers.insert("x-request-id", value);
         }
-        Ok(Response::from_parts(parts, Body::new(body)))
+        // A response body that stalls for `upstream_timeout` is cut off (the client sees an
+        // incomplete response instead of a hang).
+        Ok(Response::from_parts(
+            parts,
+            Body::new(IdleTimeout::new(body, self.timeout)),
+        ))
     }
 
     /// Readiness probe: whether the upstream answers `GET /health` (any HTTP response

@@ -8,6 +8,7 @@
 //! (plugin call, fail closed) → [`dispatch`] (plugin route, host app, or [`forward`]).
 
 pub mod auth_layer;
+pub mod body_timeout;
 pub mod dispatch;
 pub mod error;
 pub mod forward;
@@ -21,6 +22,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use axum::Router;
 
+use crate::brute_force::BruteForce;
 use crate::config::ServerConfig;
 use crate::host_app::HostApp;
 use crate::plugin::{LoadedPlugin, RouteSpec};
@@ -41,6 +43,8 @@ pub struct GatewayState {
     pub upstream: forward::Upstream,
     /// The decision audit log (off unless `[audit]` enables it).
     pub audit: crate::audit::AuditLog,
+    /// Failed-authentication limits (per username/address); see [`crate::brute_force`].
+    pub brute_force: BruteForce,
 }
 
 impl GatewayState {
@@ -49,8 +53,15 @@ impl GatewayState {
         server: ServerConfig,
         plugin: LoadedPlugin,
         host_app: Option<Arc<dyn HostApp>>,
+        brute_force: BruteForce,
     ) -> Result<Arc<Self>, String> {
-        Self::with_audit(server, plugin, host_app, crate::audit::AuditLog::off())
+        Self::with_audit(
+            server,
+            plugin,
+            host_app,
+            brute_force,
+            crate::audit::AuditLog::off(),
+        )
     }
 
     /// [`Self::new`] with an audit log.
@@ -58,6 +69,7 @@ impl GatewayState {
         server: ServerConfig,
         plugin: LoadedPlugin,
         host_app: Option<Arc<dyn HostApp>>,
+        brute_force: BruteForce,
         audit: crate::audit::AuditLog,
     ) -> Result<Arc<Self>, String> {
         let upstream = forward::Upstream::new(&server)?;
@@ -69,6 +81,7 @@ impl GatewayState {
             public_routes,
             upstream,
             audit,
+            brute_force,
         }))
     }
 

@@ -117,6 +117,11 @@ fn check(
     let path = path::normalize(&raw_path)?;
     let query = req.uri().query().unwrap_or("").to_string();
     strip_owned_headers(req.headers_mut(), &limits.identity_header);
+    let body = std::mem::take(req.body_mut());
+    *req.body_mut() = axum::body::Body::new(super::body_timeout::IdleTimeout::new(
+        body,
+        std::time::Duration::from_secs(limits.body_read_timeout_secs),
+    ));
     let plugin = state.plugin.load_full();
     let route = classify(state, &plugin, req.method(), &path);
     let client_addr = req

@@ -3,8 +3,10 @@
 mod access_tokens;
 mod auth_flow;
 mod basic_auth_e2e;
+mod brute_force;
 mod cli;
 mod e2e_mlflow;
+mod faults;
 mod hostile;
 mod limits;
 mod load_errors;

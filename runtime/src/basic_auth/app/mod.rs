@@ -6,6 +6,7 @@
 //! forwarded or refused.
 
 mod directory;
+pub mod preflight;
 mod request;
 pub mod start;
 
