@@ -90,7 +90,7 @@ pub async fn plugin_view(
     let small = declared.is_some_and(|len| len <= state.server.plugin_body_limit);
     let (body, buffered) = match small || force_buffer {
         true => {
-            let bytes = collect_limited(body, state.server.plugin_body_limit).await?;
+            let bytes = collect_limited(body, state.server.plugin_body_limit, state.server.max_body_bytes).await?;
             (Body::from(bytes.clone()), Some(bytes))
         }
         false => (body, None),
@@ -100,11 +100,7 @@ pub async fn plugin_view(
         raw_path: ctx.raw_path.clone(),
         path: ctx.path.clone(),
         query: ctx.query.clone(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
-            .collect(),
+        headers: PluginRequest::header_view(&parts.headers),
         body: buffered,
         client_addr: ctx.client_addr.map(|a| a.to_string()).unwrap_or_default(),
         request_id: ctx.request_id.to_string(),
@@ -112,7 +108,9 @@ pub async fn plugin_view(
     Ok((Request::from_parts(parts, body), plugin_req))
 }
 
-async fn collect_limited(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+/// Buffers at most `limit` bytes; `max_body` is the gateway-wide cap that
+/// [`super::framing::limit_body`] may have hit first.
+async fn collect_limited(body: Body, limit: usize, max_body: u64) -> Result<Bytes, GatewayError> {
     let limited = http_body_util::Limited::new(body, limit);
     match limited.collect().await {
         Ok(collected) => Ok(collected.to_bytes()),
@@ -120,6 +118,9 @@ async fn collect_limited(body: Body, limit: usize) -> Result<Bytes, GatewayError
             Err(GatewayError::BodyTooLarge {
                 limit: limit as u64,
             })
+        }
+        Err(err) if super::framing::is_body_too_large(&*err) => {
+            Err(GatewayError::BodyTooLarge { limit: max_body })
         }
         Err(_) => Err(GatewayError::BadRequest(
             "the request body could not be read",

@@ -13,6 +13,7 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::framing::is_body_too_large;
 use super::path::encode_for_upstream;
 use super::prepare::{RequestContext, HOP_BY_HOP};
 use super::GatewayError;
@@ -36,6 +37,7 @@ pub struct Upstream {
     timeout: Duration,
     forward_authorization: bool,
     identity_header: HeaderName,
+    max_body_bytes: u64,
 }
 
 impl Upstream {
@@ -62,6 +64,7 @@ impl Upstream {
             timeout: Duration::from_secs(server.upstream_timeout_secs),
             forward_authorization: server.forward_authorization,
             identity_header,
+            max_body_bytes: server.max_body_bytes,
         })
     }
 
@@ -82,6 +85,11 @@ impl Upstream {
             .await
         {
             Err(_) => return Err(GatewayError::UpstreamTimeout { request_id }),
+            Ok(Err(err)) if is_body_too_large(&err) => {
+                return Err(GatewayError::BodyTooLarge {
+                    limit: self.max_body_bytes,
+                })
+            }
             Ok(Err(err)) => {
                 tracing::warn!(request_id = %request_id, error = %err, "upstream request failed");
                 return Err(GatewayError::UpstreamUnavailable { request_id });

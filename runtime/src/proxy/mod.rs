@@ -10,6 +10,7 @@ pub mod auth_layer;
 pub mod dispatch;
 pub mod error;
 pub mod forward;
+pub mod framing;
 pub mod path;
 pub mod prepare;
 pub mod serve;

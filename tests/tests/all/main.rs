@@ -9,3 +9,4 @@ mod limits;
 mod load_errors;
 mod paths;
 mod rules_e2e;
+mod smuggling;
