@@ -146,33 +146,121 @@ fn api(url: &str, user: &str, password: &str, method: Method, path: &str, body: 
 /// Users and experiments: alice owns one experiment, admin another (alice gets 403 there).
 fn setup(url: &str) -> Vec<MixTarget> {
     let admin = |m, p: &str, b| api(url, "admin", ADMIN_PASSWORD, m, p, b);
-    admin(Method::POST, "users/create", json!({"username": "alice", "password": ALICE_PASSWORD}));
-    admin(Method::POST, "users/create", json!({"username": "bob", "password": "bob-password-1234"}));
-    let admins = admin(Method::POST, "experiments/create", json!({"name": "admin-exp"}));
-    let alices = api(url, "alice", ALICE_PASSWORD, Method::POST, "experiments/create", json!({"name": "alice-exp"}));
+    admin(
+        Method::POST,
+        "users/create",
+        json!({"username": "alice", "password": ALICE_PASSWORD}),
+    );
+    admin(
+        Method::POST,
+        "users/create",
+        json!({"username": "bob", "password": "bob-password-1234"}),
+    );
+    let admins = admin(
+        Method::POST,
+        "experiments/create",
+        json!({"name": "admin-exp"}),
+    );
+    let alices = api(
+        url,
+        "alice",
+        ALICE_PASSWORD,
+        Method::POST,
+        "experiments/create",
+        json!({"name": "alice-exp"}),
+    );
     let (admins, alices) = (
         admins["experiment_id"].as_str().unwrap().to_string(),
         alices["experiment_id"].as_str().unwrap().to_string(),
     );
-    let target = |name: &str, method: Method, path: String, headers: Vec<(String, String)>, body: Value, expect: &[u16]| MixTarget {
+    let target = |name: &str,
+                  method: Method,
+                  path: String,
+                  headers: Vec<(String, String)>,
+                  body: Value,
+                  expect: &[u16]| MixTarget {
         name: name.into(),
         method,
         path: format!("/api/2.0/mlflow/{path}"),
-        headers: [headers, vec![("content-type".into(), "application/json".into())]].concat(),
-        body: if body.is_null() { Bytes::new() } else { Bytes::from(body.to_string()) },
+        headers: [
+            headers,
+            vec![("content-type".into(), "application/json".into())],
+        ]
+        .concat(),
+        body: if body.is_null() {
+            Bytes::new()
+        } else {
+            Bytes::from(body.to_string())
+        },
         expect: expect.to_vec(),
     };
     let alice = || vec![basic("alice", ALICE_PASSWORD)];
     let own = format!("experiments/get?experiment_id={alices}");
     vec![
-        target("alice reads her experiment", Method::GET, own.clone(), alice(), Value::Null, &[200]),
-        target("admin searches experiments", Method::GET, "experiments/search?max_results=10".into(), vec![basic("admin", ADMIN_PASSWORD)], Value::Null, &[200]),
-        target("no credentials", Method::GET, own.clone(), vec![], Value::Null, &[401]),
-        target("alice reads admin's experiment", Method::GET, format!("experiments/get?experiment_id={admins}"), alice(), Value::Null, &[403]),
-        target("alice creates a run", Method::POST, "runs/create".into(), alice(), json!({"experiment_id": alices}), &[200]),
-        target("alice reads her experiment", Method::GET, own.clone(), alice(), Value::Null, &[200]),
-        target("bob, wrong password", Method::GET, own.clone(), vec![basic("bob", "wrong-password-99")], Value::Null, &[401, 429]),
-        target("unknown user", Method::GET, own, vec![basic("mallory", "whatever-password")], Value::Null, &[401, 429]),
+        target(
+            "alice reads her experiment",
+            Method::GET,
+            own.clone(),
+            alice(),
+            Value::Null,
+            &[200],
+        ),
+        target(
+            "admin searches experiments",
+            Method::GET,
+            "experiments/search?max_results=10".into(),
+            vec![basic("admin", ADMIN_PASSWORD)],
+            Value::Null,
+            &[200],
+        ),
+        target(
+            "no credentials",
+            Method::GET,
+            own.clone(),
+            vec![],
+            Value::Null,
+            &[401],
+        ),
+        target(
+            "alice reads admin's experiment",
+            Method::GET,
+            format!("experiments/get?experiment_id={admins}"),
+            alice(),
+            Value::Null,
+            &[403],
+        ),
+        target(
+            "alice creates a run",
+            Method::POST,
+            "runs/create".into(),
+            alice(),
+            json!({"experiment_id": alices}),
+            &[200],
+        ),
+        target(
+            "alice reads her experiment",
+            Method::GET,
+            own.clone(),
+            alice(),
+            Value::Null,
+            &[200],
+        ),
+        target(
+            "bob, wrong password",
+            Method::GET,
+            own.clone(),
+            vec![basic("bob", "wrong-password-99")],
+            Value::Null,
+            &[401, 429],
+        ),
+        target(
+            "unknown user",
+            Method::GET,
+            own,
+            vec![basic("mallory", "whatever-password")],
+            Value::Null,
+            &[401, 429],
+        ),
     ]
 }
 
@@ -202,7 +290,9 @@ fn main() {
     let targets = setup(&mlauth.url);
     let reload = args.reload_every > 0 && reload_available(&bin);
     if args.reload_every > 0 && !reload {
-        eprintln!("soak: this mlauth build has no plugin reload (no `reload` in --help): no SIGHUPs sent");
+        eprintln!(
+            "soak: this mlauth build has no plugin reload (no `reload` in --help): no SIGHUPs sent"
+        );
     }
     let rt = tokio::runtime::Builder::new_multi_thread()
         .worker_threads(2)
@@ -211,25 +301,42 @@ fn main() {
         .unwrap();
     let addr = mlauth.url.trim_start_matches("http://").to_string();
     // Warm-up, then the first RSS sample.
-    rt.block_on(run_mix(addr.clone(), targets.clone(), args.connections, Instant::now() + Duration::from_secs(10)));
+    rt.block_on(run_mix(
+        addr.clone(),
+        targets.clone(),
+        args.connections,
+        Instant::now() + Duration::from_secs(10),
+    ));
     let rss_start = rss_kib(pid);
     let start = Instant::now();
     let deadline = start + Duration::from_secs(args.seconds);
     let load = rt.spawn(run_mix(addr, targets.clone(), args.connections, deadline));
     let (mut reloads, mut rss_max, mut samples) = (0usize, rss_start, Vec::new());
     while Instant::now() < deadline {
-        std::thread::sleep(Duration::from_secs(1).min(deadline.saturating_duration_since(Instant::now())));
+        std::thread::sleep(
+            Duration::from_secs(1).min(deadline.saturating_duration_since(Instant::now())),
+        );
         let elapsed = start.elapsed().as_secs();
         if let Ok(Some(status)) = mlauth.child.try_wait() {
-            panic!("mlauth exited ({status}) after {elapsed} s; log in {}", mlauth.log.display());
+            panic!(
+                "mlauth exited ({status}) after {elapsed} s; log in {}",
+                mlauth.log.display()
+            );
         }
         let rss = rss_kib(pid);
         rss_max = rss_max.max(rss);
         if elapsed > 0 && elapsed % 60 == 0 && samples.last().is_none_or(|(t, _)| *t != elapsed) {
             samples.push((elapsed, rss));
         }
-        if reload && elapsed > 0 && elapsed % args.reload_every == 0 && reloads < (elapsed / args.reload_every) as usize {
-            let ok = Command::new("kill").args(["-HUP", &pid.to_string()]).status().is_ok_and(|s| s.success());
+        if reload
+            && elapsed > 0
+            && elapsed % args.reload_every == 0
+            && reloads < (elapsed / args.reload_every) as usize
+        {
+            let ok = Command::new("kill")
+                .args(["-HUP", &pid.to_string()])
+                .status()
+                .is_ok_and(|s| s.success());
             assert!(ok, "sending SIGHUP failed");
             reloads += 1;
         }
@@ -237,7 +344,15 @@ fn main() {
     let outcomes = rt.block_on(load).unwrap();
     std::thread::sleep(Duration::from_secs(2));
     let rss_end = rss_kib(pid);
-    report(&args, &targets, &outcomes, reloads, reload, (rss_start, rss_end, rss_max), &samples);
+    report(
+        &args,
+        &targets,
+        &outcomes,
+        reloads,
+        reload,
+        (rss_start, rss_end, rss_max),
+        &samples,
+    );
     drop(mlauth);
 }
 
@@ -260,8 +375,14 @@ fn report(
         let statuses: Vec<String> = o.statuses.iter().map(|(s, n)| format!("{s}×{n}")).collect();
         println!(
             "| {} {} | {:?} | {} | {} | {} | {:.2} | {:.2} |",
-            t.method, t.name, t.expect, lat.len(), o.errors, statuses.join(" "),
-            percentile(&lat, 0.5), percentile(&lat, 0.99)
+            t.method,
+            t.name,
+            t.expect,
+            lat.len(),
+            o.errors,
+            statuses.join(" "),
+            percentile(&lat, 0.5),
+            percentile(&lat, 0.99)
         );
         served += lat.len();
         errors += o.errors;
@@ -276,6 +397,9 @@ fn report(
         if reload { reloads.to_string() } else { "none (not available in this build)".into() },
         rss_start / 1024, rss_end / 1024, rss_max / 1024
     );
-    let series: Vec<String> = samples.iter().map(|(t, r)| format!("{t}s {}MiB", r / 1024)).collect();
+    let series: Vec<String> = samples
+        .iter()
+        .map(|(t, r)| format!("{t}s {}MiB", r / 1024))
+        .collect();
     println!("RSS every minute: {}", series.join(", "));
 }

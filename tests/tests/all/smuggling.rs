@@ -37,7 +37,8 @@ async fn exchange(gw: &TestGateway, request: &[u8]) -> String {
             }
         }
     });
-    read.await.expect("the gateway did not close the connection");
+    read.await
+        .expect("the gateway did not close the connection");
     String::from_utf8_lossy(&answer).into_owned()
 }
 
@@ -90,30 +91,57 @@ async fn content_length_and_transfer_encoding_conflicts() {
     // after the answer, so the request after the chunked body is never read.
     let hidden = "GET /api/smuggled HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\n\r\n";
     for (name, framing) in [
-        ("CL then TE", "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n"),
-        ("TE then CL", "Transfer-Encoding: chunked\r\nContent-Length: 40\r\n"),
+        (
+            "CL then TE",
+            "Content-Length: 4\r\nTransfer-Encoding: chunked\r\n",
+        ),
+        (
+            "TE then CL",
+            "Transfer-Encoding: chunked\r\nContent-Length: 40\r\n",
+        ),
     ] {
         let req = format!("{POST}{framing}\r\n{CHUNKED_HELLO}{hidden}");
         let seen = case(&env, name, &req, &[200]).await;
         only_request(name, &seen, "/api/x", "hello");
-        assert!(!seen[0].headers.contains_key("content-length") || seen[0].headers["content-length"] == "5");
+        assert!(
+            !seen[0].headers.contains_key("content-length")
+                || seen[0].headers["content-length"] == "5"
+        );
     }
     for (name, framing) in [
-        ("two different CL", "Content-Length: 3\r\nContent-Length: 5\r\n"),
+        (
+            "two different CL",
+            "Content-Length: 3\r\nContent-Length: 5\r\n",
+        ),
         ("CL with junk", "Content-Length: 5x\r\n"),
         ("CL with sign", "Content-Length: +5\r\n"),
         ("CL list", "Content-Length: 5, 5\r\n"),
         ("CL negative", "Content-Length: -1\r\n"),
-        ("TE chunked, identity", "Transfer-Encoding: chunked, identity\r\n"),
+        (
+            "TE chunked, identity",
+            "Transfer-Encoding: chunked, identity\r\n",
+        ),
         ("TE xchunked", "Transfer-Encoding: xchunked\r\n"),
         ("TE identity", "Transfer-Encoding: identity\r\n"),
-        ("TE twice, last not chunked", "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n"),
+        (
+            "TE twice, last not chunked",
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: identity\r\n",
+        ),
         ("TE space before colon", "Transfer-Encoding : chunked\r\n"),
         // Accepted by hyper (last coding chunked), refused by the gateway: the other coding
         // would reach the upstream undeclared once Transfer-Encoding is dropped.
-        ("TE gzip, chunked", "Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n"),
-        ("TE chunked, chunked", "Transfer-Encoding: chunked, chunked\r\nConnection: close\r\n"),
-        ("TE twice chunked", "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n"),
+        (
+            "TE gzip, chunked",
+            "Transfer-Encoding: gzip, chunked\r\nConnection: close\r\n",
+        ),
+        (
+            "TE chunked, chunked",
+            "Transfer-Encoding: chunked, chunked\r\nConnection: close\r\n",
+        ),
+        (
+            "TE twice chunked",
+            "Transfer-Encoding: chunked\r\nTransfer-Encoding: chunked\r\nConnection: close\r\n",
+        ),
     ] {
         let req = format!("{POST}{framing}\r\n{CHUNKED_HELLO}");
         assert!(case(&env, name, &req, &[400]).await.is_empty(), "{name}");
@@ -141,7 +169,9 @@ async fn host_and_request_target_ambiguity() {
     let req = "GET /api/x HTTP/1.1\r\nHost: gw\r\nHost: gw\r\nX-Test-User: erin\r\nConnection: close\r\n\r\n";
     assert!(case(&env, "repeated Host", req, &[400]).await.is_empty());
     let req = "GET http://evil.example/api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nConnection: close\r\n\r\n";
-    assert!(case(&env, "absolute-form, other host", req, &[400]).await.is_empty());
+    assert!(case(&env, "absolute-form, other host", req, &[400])
+        .await
+        .is_empty());
     // Absolute-form naming the Host: reduced to origin-form, Host rewritten to the upstream.
     let req = "GET http://gw/api/x?q=1 HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nConnection: close\r\n\r\n";
     let seen = case(&env, "absolute-form, same host", req, &[200]).await;
@@ -168,7 +198,10 @@ async fn identity_and_forwarding_headers_from_the_client_never_arrive() {
     let seen = case(&env, "identity spellings", &req, &[200]).await;
     only_request("identity spellings", &seen, "/api/x", "");
     let headers = &seen[0].headers;
-    assert_eq!(identity_values(&seen[0]), [("x-mlauth-user".into(), "erin".into())]);
+    assert_eq!(
+        identity_values(&seen[0]),
+        [("x-mlauth-user".into(), "erin".into())]
+    );
     assert_eq!(headers["x-forwarded-for"], "127.0.0.1");
     assert!(!headers.contains_key("x_forwarded_for") && !headers.contains_key("x_forwarded_host"));
     assert_eq!(headers.get_all("x-request-id").iter().count(), 1);
@@ -180,13 +213,31 @@ async fn identity_and_forwarding_headers_from_the_client_never_arrive() {
     // is stripped like any other.
     let req = "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\nX-Mlauth-User: admin\r\nConnection: close\r\n\r\n";
     let seen = case(&env, "bare LF", req, &[200]).await;
-    assert_eq!(identity_values(&seen[0]), [("x-mlauth-user".into(), "erin".into())]);
+    assert_eq!(
+        identity_values(&seen[0]),
+        [("x-mlauth-user".into(), "erin".into())]
+    );
     for (name, req) in [
-        ("obs-fold", "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\n X-Mlauth-User: admin\r\n\r\n"),
-        ("obs-fold tab", "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\n\tadmin\r\n\r\n"),
-        ("NUL in value", "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\0admin\r\n\r\n"),
-        ("CR in value", "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\rX-Mlauth-User: admin\r\n\r\n"),
-        ("space in name", "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nX-Mlauth User: admin\r\n\r\n"),
+        (
+            "obs-fold",
+            "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\n X-Mlauth-User: admin\r\n\r\n",
+        ),
+        (
+            "obs-fold tab",
+            "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\n\tadmin\r\n\r\n",
+        ),
+        (
+            "NUL in value",
+            "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\0admin\r\n\r\n",
+        ),
+        (
+            "CR in value",
+            "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\rX-Mlauth-User: admin\r\n\r\n",
+        ),
+        (
+            "space in name",
+            "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nX-Mlauth User: admin\r\n\r\n",
+        ),
     ] {
         assert!(case(&env, name, req, &[400]).await.is_empty(), "{name}");
     }
@@ -198,11 +249,18 @@ async fn upstream_clear_and_check_plugin_view(env: &(MockUpstream, TestGateway),
     let answer = exchange(&env.1, req.as_bytes()).await;
     assert_eq!(statuses(&answer), [401], "{answer}");
     let body = &answer[answer.find("\r\n\r\n").unwrap() + 4..];
-    let json: serde_json::Value = serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
+    let json: serde_json::Value =
+        serde_json::from_str(body).unwrap_or_else(|e| panic!("{e}: {body}"));
     for header in json["headers"].as_array().unwrap() {
         let name = header[0].as_str().unwrap().replace(['_', '.'], "-");
         assert!(
-            !["x-mlauth-user", "x-request-id", "x-forwarded-for", "x-forwarded-host"].contains(&name.as_str()),
+            ![
+                "x-mlauth-user",
+                "x-request-id",
+                "x-forwarded-for",
+                "x-forwarded-host"
+            ]
+            .contains(&name.as_str()),
             "the plugin saw {header}"
         );
     }
@@ -214,19 +272,35 @@ async fn oversized_messages_and_pipelining() {
     let env = start().await;
     let filler = "b".repeat(4096);
     let req = format!("GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nX-Filler: {filler}\r\nConnection: close\r\n\r\n");
-    assert!(case(&env, "header over max_header_bytes", &req, &[431]).await.is_empty());
+    assert!(case(&env, "header over max_header_bytes", &req, &[431])
+        .await
+        .is_empty());
     let filler = "b".repeat(64 * 1024);
-    let req = format!("GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nX-Filler: {filler}\r\n\r\n");
-    assert!(case(&env, "header over the read buffer", &req, &[431]).await.is_empty());
+    let req = format!(
+        "GET /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nX-Filler: {filler}\r\n\r\n"
+    );
+    assert!(case(&env, "header over the read buffer", &req, &[431])
+        .await
+        .is_empty());
     // Declared too large: refused before the body is read (so none is sent here).
     let req = format!("{POST}Content-Length: 4096\r\nConnection: close\r\n\r\n");
-    assert!(case(&env, "CL over max_body_bytes", &req, &[413]).await.is_empty());
+    assert!(case(&env, "CL over max_body_bytes", &req, &[413])
+        .await
+        .is_empty());
     // Chunked, so the size is only known while streaming: cut off at the limit, and the
     // upstream never receives a complete request.
     let chunk = format!("200\r\n{}\r\n", "c".repeat(0x200));
-    let req = format!("{POST}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{}0\r\n\r\n", chunk.repeat(4));
-    assert!(case(&env, "chunked over max_body_bytes", &req, &[413]).await.is_empty());
-    let req = format!("{POST}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{}0\r\n\r\n", chunk.repeat(2));
+    let req = format!(
+        "{POST}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{}0\r\n\r\n",
+        chunk.repeat(4)
+    );
+    assert!(case(&env, "chunked over max_body_bytes", &req, &[413])
+        .await
+        .is_empty());
+    let req = format!(
+        "{POST}Transfer-Encoding: chunked\r\nConnection: close\r\n\r\n{}0\r\n\r\n",
+        chunk.repeat(2)
+    );
     let seen = case(&env, "chunked at max_body_bytes", &req, &[200]).await;
     assert_eq!(seen.len(), 1);
     assert_eq!(seen[0].body.len(), 1024);
@@ -240,7 +314,10 @@ async fn oversized_messages_and_pipelining() {
     );
     let seen = case(&env, "HTTP/1.0 keep-alive pipelining", &req, &[200, 401]).await;
     only_request("HTTP/1.0 pipelining", &seen, "/api/x", hidden);
-    assert_eq!(identity_values(&seen[0]), [("x-mlauth-user".into(), "erin".into())]);
+    assert_eq!(
+        identity_values(&seen[0]),
+        [("x-mlauth-user".into(), "erin".into())]
+    );
     // Without keep-alive the connection ends after the first answer: the rest is never read.
     let req = format!(
         "POST /api/x HTTP/1.0\r\nX-Test-User: erin\r\nContent-Length: 0\r\n\r\n\

@@ -99,7 +99,10 @@ proptest! {
                 let shown = format!("{e} {e:?}");
                 prop_assert!(!shown.contains(&secret), "{}", shown);
             }
-            Ok(config) => prop_assert!(!format!("{config:?}").contains(&secret)),
+            Ok(config) => {
+                let shown = format!("{config:?}");
+                prop_assert!(!shown.contains(&secret), "{}", shown);
+            }
         }
     }
 }
