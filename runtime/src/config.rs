@@ -288,6 +288,9 @@ pub fn parse_upstream(upstream: &str) -> Result<http::Uri, String> {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -131,6 +131,7 @@ pub async fn plugin_view(
                 body,
                 state.server.plugin_body_limit,
                 state.server.body_read_timeout_secs,
+                state.server.max_body_bytes,
             )
             .await?;
             (Body::from(bytes.clone()), Some(bytes))
@@ -142,11 +143,7 @@ pub async fn plugin_view(
         raw_path: ctx.raw_path.clone(),
         path: ctx.path.clone(),
         query: ctx.query.clone(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
-            .collect(),
+        headers: PluginRequest::header_view(&parts.headers),
         body: buffered,
         client_addr: ctx.client_addr.map(|a| a.to_string()).unwrap_or_default(),
         request_id: ctx.request_id.to_string(),
@@ -155,11 +152,13 @@ pub async fn plugin_view(
 }
 
 /// Buffers at most `limit` bytes, all of which must arrive within `timeout_secs` (a client
-/// trickling a small body cannot hold the request open).
+/// trickling a small body cannot hold the request open); `max_body` is the gateway-wide cap
+/// that [`super::framing::limit_body`] may have hit first.
 async fn collect_limited(
     body: Body,
     limit: usize,
     timeout_secs: u64,
+    max_body: u64,
 ) -> Result<Bytes, GatewayError> {
     let limited = http_body_util::Limited::new(body, limit);
     let timeout = std::time::Duration::from_secs(timeout_secs);
@@ -175,6 +174,9 @@ async fn collect_limited(
             Err(GatewayError::BodyTooLarge {
                 limit: limit as u64,
             })
+        }
+        Err(err) if super::framing::is_body_too_large(&*err) => {
+            Err(GatewayError::BodyTooLarge { limit: max_body })
         }
         Err(_) => Err(GatewayError::BadRequest(
             "the request body could not be read",

@@ -14,6 +14,7 @@ use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
 use super::body_timeout::{is_body_timeout, IdleTimeout};
+use super::framing::is_body_too_large;
 use super::path::encode_for_upstream;
 use super::prepare::{RequestContext, HOP_BY_HOP};
 use super::GatewayError;
@@ -38,6 +39,7 @@ pub struct Upstream {
     body_timeout: Duration,
     forward_authorization: bool,
     identity_header: HeaderName,
+    max_body_bytes: u64,
 }
 
 impl Upstream {
@@ -65,6 +67,7 @@ impl Upstream {
             body_timeout: Duration::from_secs(server.body_read_timeout_secs),
             forward_authorization: server.forward_authorization,
             identity_header,
+            max_body_bytes: server.max_body_bytes,
         })
     }
 
@@ -90,6 +93,11 @@ impl Upstream {
                 return Err(GatewayError::BodyTimeout {
                     secs: self.body_timeout.as_secs(),
                 });
+            }
+            Ok(Err(err)) if is_body_too_large(&err) => {
+                return Err(GatewayError::BodyTooLarge {
+                    limit: self.max_body_bytes,
+                })
             }
             Ok(Err(err)) => {
                 tracing::warn!(request_id = %request_id, error = %err, "upstream request failed");

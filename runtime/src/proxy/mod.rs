@@ -12,6 +12,7 @@ pub mod body_timeout;
 pub mod dispatch;
 pub mod error;
 pub mod forward;
+pub mod framing;
 pub mod observe;
 pub mod path;
 pub mod prepare;

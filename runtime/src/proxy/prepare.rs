@@ -13,7 +13,7 @@ use http::HeaderMap;
 use tracing::Instrument;
 
 use super::observe::Decision;
-use super::{path, GatewayError, GatewayState};
+use super::{framing, path, GatewayError, GatewayState};
 use crate::metrics::Outcome;
 use crate::plugin::LoadedPlugin;
 
@@ -106,12 +106,16 @@ fn check(
             limit: limits.max_header_bytes,
         });
     }
-    if let Some(len) = content_length(req.headers())? {
-        if len > limits.max_body_bytes {
+    framing::check_host(req)?;
+    framing::check_transfer_encoding(req)?;
+    match content_length(req.headers())? {
+        Some(len) if len > limits.max_body_bytes => {
             return Err(GatewayError::BodyTooLarge {
                 limit: limits.max_body_bytes,
             });
         }
+        Some(_) => {}
+        None => framing::limit_body(req, limits.max_body_bytes),
     }
     let raw_path = req.uri().path().to_string();
     let path = path::normalize(&raw_path)?;
@@ -159,10 +163,26 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, GatewayError> {
     Ok(found)
 }
 
-/// Removes every client-sent spelling of the identity header (any case, `_` for `-`),
-/// the client's request id, and hop-by-hop headers.
+/// Client-sent forwarding headers: the exact names are replaced when forwarding; their
+/// `_`/`.` aliases are removed here, since some upstreams fold those into the real name.
+const FORWARDING_HEADERS: [&str; 5] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
+
+/// A header name with `_` and `.` read as `-` (names are already lower case).
+fn canonical_name(name: &str) -> String {
+    name.replace(['_', '.'], "-")
+}
+
+/// Removes every client-sent spelling of the identity header (any case, `_` or `.` for
+/// `-`), the client's request id, `_`/`.` aliases of forwarding headers, and hop-by-hop
+/// headers.
 pub fn strip_owned_headers(headers: &mut HeaderMap, identity_header: &str) {
-    let identity = identity_header.to_ascii_lowercase().replace('_', "-");
+    let identity = canonical_name(&identity_header.to_ascii_lowercase());
     let listed: Vec<String> = headers
         .get_all(http::header::CONNECTION)
         .iter()
@@ -173,9 +193,10 @@ pub fn strip_owned_headers(headers: &mut HeaderMap, identity_header: &str) {
     let doomed: Vec<_> = headers
         .keys()
         .filter(|name| {
-            let canonical = name.as_str().replace('_', "-");
+            let canonical = canonical_name(name.as_str());
             canonical == identity
                 || canonical == "x-request-id"
+                || (canonical != name.as_str() && FORWARDING_HEADERS.contains(&canonical.as_str()))
                 || HOP_BY_HOP.contains(&name.as_str())
                 || listed.iter().any(|l| l == name.as_str())
         })

@@ -23,3 +23,4 @@ mod rules_e2e_registry;
 mod rules_e2e_scoping;
 mod rules_e2e_tracking;
 mod rules_support;
+mod smuggling;
