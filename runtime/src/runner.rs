@@ -58,6 +58,7 @@ pub struct GatewayBuilder {
     host_app: Option<Arc<dyn HostApp>>,
     services: crate::host::HostServices,
     default_plugin: Option<PathBuf>,
+    app_store: Option<crate::store::Store>,
 }
 
 impl Gateway {
@@ -71,6 +72,7 @@ impl Gateway {
             host_app: None,
             services: Default::default(),
             default_plugin: None,
+            app_store: None,
         }
     }
 
@@ -141,6 +143,7 @@ impl GatewayBuilder {
             self = self.default_plugin_file(plugin);
         }
         self.services.users = Some(Arc::new(StoreDirectory(started.core.clone())));
+        self.app_store = Some(started.core.store.clone());
         self.host_app(Arc::new(BasicAuthApp { core: started.core }))
     }
 
@@ -170,10 +173,18 @@ impl GatewayBuilder {
         };
         let host_routes = GatewayState::host_routes(&self.config.server, self.host_app.as_ref());
         let mut settings = plugin_config.settings();
-        settings.services = self.services;
         if let PluginSource::Builtin { name, .. } = &source {
             settings.grants.extend(crate::apps::builtin_grants(name));
         }
+        settings.services = crate::host::services::build_services(
+            &self.config,
+            &plugin_config,
+            &settings.grants,
+            self.services,
+            self.app_store.as_ref(),
+        )
+        .await
+        .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
         let plugin = load_plugin(
             &sandbox,
             &linker,

@@ -14,6 +14,7 @@
 
 mod db;
 pub mod grants;
+pub mod kv;
 pub mod migrate;
 mod model;
 pub mod roles;
@@ -36,6 +37,7 @@ use sqlx::{PgPool, SqlitePool};
 pub use db::DbKind;
 pub(crate) use db::{Arg, DbRow, Session};
 pub use grants::scorer_pattern;
+pub use kv::KvStore;
 pub use model::{GrantRow, Role, RolePermission, User, UserPermissionRow, UserRoleAssignment};
 
 /// The workspace every grant lives in when workspaces are disabled.
