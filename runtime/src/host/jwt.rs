@@ -3,7 +3,7 @@
 //! bounded leeway, issuer (accepted by both the plugin and the key set's config) and
 //! audience. Returns the claims as JSON text.
 
-use jsonwebtoken::jwk::{Jwk, JwkSet};
+use jsonwebtoken::jwk::{AlgorithmParameters, EllipticCurve, Jwk, JwkSet};
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 
 use super::jwks::KeySet;
@@ -51,28 +51,31 @@ fn check_expectations(set: &KeySet, expect: &Expectations) -> Result<(), VerifyE
     Ok(())
 }
 
-/// The key for a token's header: by `kid`, or the only compatible key when there is none.
-fn find_key<'a>(set: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<&'a Jwk> {
-    let usable = |jwk: &&Jwk| {
-        jwk.common
+/// Whether `jwk` is a key of the type `alg` needs (and, when it names one, for `alg`).
+fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
+    let kind_fits = match (&jwk.algorithm, alg) {
+        (AlgorithmParameters::RSA(_), a) => format!("{a:?}").starts_with(['R', 'P']),
+        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES256) => ec.curve == EllipticCurve::P256,
+        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES384) => ec.curve == EllipticCurve::P384,
+        (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA) => true,
+        _ => false,
+    };
+    kind_fits
+        && jwk
+            .common
             .key_algorithm
             .as_ref()
             .is_none_or(|ka| ka.to_string() == format!("{alg:?}"))
-    };
+}
+
+/// The key for a token's header: by `kid`, or the only fitting key when there is none.
+fn find_key<'a>(set: &'a JwkSet, kid: Option<&str>, alg: Algorithm) -> Option<&'a Jwk> {
+    let mut fitting = set.keys.iter().filter(|k| key_fits(k, alg));
     match kid {
-        Some(kid) => set
-            .keys
-            .iter()
-            .filter(|k| k.common.key_id.as_deref() == Some(kid))
-            .find(usable),
+        Some(kid) => fitting.find(|k| k.common.key_id.as_deref() == Some(kid)),
         None => {
-            let mut candidates = set
-                .keys
-                .iter()
-                .filter(usable)
-                .filter(|k| DecodingKey::from_jwk(k).is_ok_and(|d| d.family() == alg.family()));
-            let first = candidates.next();
-            first.filter(|_| candidates.next().is_none())
+            let first = fitting.next();
+            first.filter(|_| fitting.next().is_none())
         }
     }
 }
@@ -90,7 +93,7 @@ fn map_error(err: jsonwebtoken::errors::Error) -> VerifyError {
         K::InvalidSignature | K::InvalidAlgorithm | K::InvalidEcdsaKey | K::InvalidRsaKey(_) => {
             VerifyError::BadSignature
         }
-        K::InvalidEddsaKey | K::InvalidKeyFormat | K::Provider(_) => VerifyError::BadSignature,
+        K::InvalidKeyFormat | K::Crypto(_) => VerifyError::BadSignature,
         other => VerifyError::Malformed(format!("{other:?}")),
     }
 }

@@ -25,27 +25,39 @@ struct TestKey {
 }
 
 fn ec_key(kid: &str) -> TestKey {
-    use p256::elliptic_curve::sec1::ToEncodedPoint;
-    use p256::pkcs8::EncodePrivateKey;
-    let sk = p256::SecretKey::random(&mut rand::rngs::OsRng);
-    let point = sk.public_key().to_encoded_point(false);
+    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING as ALG};
+    let rng = ring::rand::SystemRandom::new();
+    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ALG, &rng).unwrap();
+    let pair = EcdsaKeyPair::from_pkcs8(&ALG, pkcs8.as_ref(), &rng).unwrap();
+    let point = pair.public_key().as_ref(); // 0x04 || x || y
     TestKey {
-        enc: EncodingKey::from_ec_der(sk.to_pkcs8_der().unwrap().as_bytes()),
+        enc: EncodingKey::from_ec_der(pkcs8.as_ref()),
         alg: Algorithm::ES256,
         jwk: json!({"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": "ES256",
-            "x": B64.encode(point.x().unwrap()), "y": B64.encode(point.y().unwrap())}),
+            "x": B64.encode(&point[1..33]), "y": B64.encode(&point[33..65])}),
     }
 }
 
+/// An RSA-2048 key made by the `openssl` command (ring cannot generate RSA keys).
 fn rsa_key(kid: &str) -> TestKey {
-    use rsa::pkcs1::EncodeRsaPrivateKey;
-    use rsa::traits::PublicKeyParts;
-    let sk = rsa::RsaPrivateKey::new(&mut rand::rngs::OsRng, 2048).unwrap();
+    let dir = tempfile::tempdir().unwrap();
+    let pem = dir.path().join("k.pem");
+    let der = dir.path().join("k.der");
+    let run = |args: &[&str]| {
+        let out = std::process::Command::new("openssl").args(args).output().unwrap();
+        assert!(out.status.success(), "openssl {args:?}: {out:?}");
+        String::from_utf8(out.stdout).unwrap()
+    };
+    let (pem_s, der_s) = (pem.to_str().unwrap(), der.to_str().unwrap());
+    run(&["genrsa", "-traditional", "-out", pem_s, "2048"]);
+    run(&["rsa", "-in", pem_s, "-outform", "DER", "-traditional", "-out", der_s]);
+    let modulus = run(&["rsa", "-in", pem_s, "-noout", "-modulus"]);
+    let n = hex::decode(modulus.trim().trim_start_matches("Modulus=")).unwrap();
     TestKey {
-        enc: EncodingKey::from_rsa_der(sk.to_pkcs1_der().unwrap().as_bytes()),
+        enc: EncodingKey::from_rsa_der(&std::fs::read(&der).unwrap()),
         alg: Algorithm::RS256,
         jwk: json!({"kty": "RSA", "kid": kid, "alg": "RS256",
-            "n": B64.encode(sk.n().to_bytes_be()), "e": B64.encode(sk.e().to_bytes_be())}),
+            "n": B64.encode(n), "e": B64.encode([1u8, 0, 1])}),
     }
 }
 
