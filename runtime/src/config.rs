@@ -78,6 +78,21 @@ pub struct MlauthConfig {
     /// Limits on failed authentications (on by default).
     #[serde(default)]
     pub brute_force: crate::brute_force::BruteForceConfig,
+    /// The database of mlauth's own tables (`kv`, and `users` for non-basic-auth apps).
+    #[serde(default)]
+    pub store: crate::host::settings::StoreSettings,
+    /// HMAC keys for the `crypto` capability, by name (`[keys.<name>]`).
+    #[serde(default)]
+    pub keys: BTreeMap<String, crate::host::settings::SecretSource>,
+    /// Secrets for the `secrets` capability, by name (`[secrets.<name>]`).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, crate::host::settings::SecretSource>,
+    /// JWT key sets for the `jwt` capability, by name (`[jwt.<name>]`).
+    #[serde(default)]
+    pub jwt: BTreeMap<String, crate::host::settings::JwtKeySetConfig>,
+    /// Directory of the config file (relative paths resolve against it); not a TOML key.
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
 }
 
 /// `[server]`.
@@ -145,6 +160,15 @@ pub struct PluginConfig {
     /// Settings readable by the plugin through `mlauth:plugin/config`.
     #[serde(default)]
     pub config: BTreeMap<String, toml::Value>,
+    /// Names of `[keys.<name>]` the plugin may use (needs the `crypto` grant).
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Names of `[secrets.<name>]` the plugin may read (needs the `secrets` grant).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Names of `[jwt.<name>]` key sets the plugin may verify with (needs the `jwt` grant).
+    #[serde(default)]
+    pub jwt: Vec<String>,
 }
 
 impl PluginConfig {
@@ -183,6 +207,7 @@ impl MlauthConfig {
             message,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        config.base_dir = Some(base.to_path_buf());
         for plugin in config.plugins.values_mut() {
             if let Some(p) = plugin.path.as_mut().filter(|p| p.is_relative()) {
                 *p = base.join(&*p);
@@ -217,6 +242,47 @@ impl MlauthConfig {
                     )));
                 }
             }
+        }
+        self.validate_capabilities().map_err(ConfigError::Invalid)
+    }
+
+    /// Checks `[keys]`, `[secrets]`, `[jwt]` and each plugin's named grants.
+    fn validate_capabilities(&self) -> Result<(), String> {
+        use crate::host::settings::check_named_grants;
+        for (name, source) in &self.keys {
+            source.validate(&format!("keys.{name}"))?;
+        }
+        for (name, source) in &self.secrets {
+            source.validate(&format!("secrets.{name}"))?;
+        }
+        for (name, set) in &self.jwt {
+            crate::host::jwks::validate(name, set)?;
+        }
+        for (name, plugin) in &self.plugins {
+            check_named_grants(
+                name,
+                &plugin.grants,
+                [
+                    (
+                        "keys",
+                        Capability::Crypto,
+                        plugin.keys.as_slice(),
+                        self.keys.keys().collect(),
+                    ),
+                    (
+                        "secrets",
+                        Capability::Secrets,
+                        plugin.secrets.as_slice(),
+                        self.secrets.keys().collect(),
+                    ),
+                    (
+                        "jwt",
+                        Capability::Jwt,
+                        plugin.jwt.as_slice(),
+                        self.jwt.keys().collect(),
+                    ),
+                ],
+            )?;
         }
         Ok(())
     }

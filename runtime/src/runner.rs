@@ -66,6 +66,7 @@ pub struct GatewayBuilder {
     default_plugin: Option<PathBuf>,
     config_path: Option<PathBuf>,
     cache_dir: Option<PathBuf>,
+    app_store: Option<crate::store::Store>,
 }
 
 impl Gateway {
@@ -81,6 +82,7 @@ impl Gateway {
             default_plugin: None,
             config_path: None,
             cache_dir: None,
+            app_store: None,
         }
     }
 
@@ -196,6 +198,7 @@ impl GatewayBuilder {
             self = self.default_plugin_file(plugin);
         }
         self.services.users = Some(Arc::new(StoreDirectory(started.core.clone())));
+        self.app_store = Some(started.core.store.clone());
         self.host_app(Arc::new(BasicAuthApp { core: started.core }))
     }
 
@@ -233,7 +236,7 @@ impl GatewayBuilder {
             .get(&self.app_name)
             .cloned()
             .unwrap_or_default();
-        let spec = PluginSpec {
+        let mut spec = PluginSpec {
             app_name: self.app_name.clone(),
             config_path: self.config_path,
             plugin_file: self.plugin_file,
@@ -242,7 +245,18 @@ impl GatewayBuilder {
             services: self.services,
             host_routes: GatewayState::host_routes(&self.config.server, self.host_app.as_ref()),
         };
-        let (source, settings) = spec.resolve(&plugin_config)?;
+        let (source, mut settings) = spec.resolve(&plugin_config)?;
+        settings.services = crate::host::services::build_services(
+            &self.config,
+            &plugin_config,
+            &settings.grants,
+            spec.services.clone(),
+            self.app_store.as_ref(),
+        )
+        .await
+        .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
+        // Reloads keep these backends (store, keys, secrets, JWKS); changing them needs a restart.
+        spec.services = settings.services.clone();
         let started = std::time::Instant::now();
         let plugin = load_plugin(
             &sandbox,

@@ -12,5 +12,6 @@ pub mod faults;
 pub mod gateway;
 pub mod loadgen;
 pub mod mlflow;
+pub mod oidc;
 pub mod pgdb;
 pub mod upstream;

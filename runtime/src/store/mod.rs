@@ -18,6 +18,7 @@ pub mod access_tokens;
 pub mod changes;
 mod db;
 pub mod grants;
+pub mod kv;
 pub mod migrate;
 pub mod mlauth_schema;
 mod model;
@@ -42,6 +43,7 @@ pub use changes::{ChangeWatcher, DEFAULT_POLL_INTERVAL};
 pub use db::DbKind;
 pub(crate) use db::{Arg, DbRow, Session};
 pub use grants::scorer_pattern;
+pub use kv::KvStore;
 pub use model::{GrantRow, Role, RolePermission, User, UserPermissionRow, UserRoleAssignment};
 
 /// The workspace every grant lives in when workspaces are disabled.

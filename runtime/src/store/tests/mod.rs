@@ -3,6 +3,7 @@
 //! set `MLAUTH_TEST_SKIP_POSTGRES=1` to skip the PostgreSQL variants).
 
 mod interop;
+mod kv;
 mod ops;
 mod shared;
 
