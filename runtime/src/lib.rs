@@ -20,6 +20,7 @@ pub mod basic_auth;
 pub mod bindings;
 pub mod cli;
 pub mod config;
+pub mod conformance;
 pub mod host;
 pub mod host_app;
 pub mod plugin;

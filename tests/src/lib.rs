@@ -10,4 +10,5 @@ pub mod wasm {
 pub mod gateway;
 pub mod loadgen;
 pub mod mlflow;
+pub mod polyglot;
 pub mod upstream;

@@ -5,6 +5,7 @@ mod basic_auth_e2e;
 mod cli;
 mod e2e_mlflow;
 mod hostile;
+mod languages;
 mod limits;
 mod load_errors;
 mod paths;
