@@ -3,7 +3,6 @@
 //! the others. Deliberately broken plugins must fail the kit.
 
 use std::collections::BTreeMap;
-use std::sync::Arc;
 
 use mlauth::conformance::{self, KitOptions, Report};
 use mlauth::plugin::{load_plugin, LoadedPlugin, PluginRequest, PluginSettings, PluginSource};
@@ -59,16 +58,9 @@ async fn load(plugin: &std::path::Path, settings: &[(&str, &str)]) -> LoadedPlug
         ..PluginSettings::default()
     };
     let source = PluginSource::File(plugin.to_path_buf());
-    load_plugin(
-        &sandbox,
-        &Arc::clone(&linker),
-        "api-key",
-        &source,
-        &settings,
-        &[],
-    )
-    .await
-    .unwrap_or_else(|e| panic!("{}: {e}", plugin.display()))
+    load_plugin(&sandbox, &linker, "api-key", &source, &settings, &[])
+        .await
+        .unwrap_or_else(|e| panic!("{}: {e}", plugin.display()))
 }
 
 fn request(headers: &[(&str, &[u8])]) -> PluginRequest {
