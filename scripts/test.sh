@@ -6,5 +6,6 @@ set -euo pipefail
 cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null
 ./scripts/setup-python.sh
+./scripts/setup-toolchains.sh   # C, JavaScript and Python plugin toolchains
 ./scripts/ensure-postgres.sh
 cargo test --release --workspace "$@"

@@ -123,6 +123,8 @@ pub enum PluginsCommand {
         /// The component file.
         file: PathBuf,
     },
+    /// Run the conformance kit: standard requests through the real gateway, a pass/fail table.
+    Test(crate::conformance::cli::TestArgs),
 }
 
 /// Loads the config and applies command-line overrides.
@@ -148,6 +150,7 @@ pub fn effective_config(args: &RunArgs) -> Result<MlauthConfig, crate::config::C
 pub async fn run_cli(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Run(args) => run(args).await,
+        Command::Plugins(PluginsCommand::Test(args)) => crate::conformance::cli::run(args).await,
         Command::Plugins(cmd) => plugins(cmd),
         Command::Db(DbCommand::Upgrade { url }) => db_upgrade(url).await,
         Command::Config(ConfigCommand::Check(args)) => crate::cli_ops::config_check(args).await,
@@ -282,6 +285,7 @@ fn plugins(cmd: PluginsCommand) -> Result<(), Box<dyn std::error::Error>> {
                 &file.display().to_string(),
             )?);
         }
+        PluginsCommand::Test(_) => return Err("`plugins test` runs on the async runtime".into()),
     }
     Ok(())
 }

@@ -24,6 +24,7 @@ pub mod bindings;
 pub mod cli;
 pub mod cli_ops;
 pub mod config;
+pub mod conformance;
 pub mod host;
 pub mod host_app;
 pub mod metrics;

@@ -14,4 +14,5 @@ pub mod loadgen;
 pub mod mlflow;
 pub mod oidc;
 pub mod pgdb;
+pub mod polyglot;
 pub mod upstream;

@@ -10,6 +10,7 @@ mod custom_auth_app;
 mod e2e_mlflow;
 mod faults;
 mod hostile;
+mod languages;
 mod limits;
 mod load_errors;
 mod multi_instance;
