@@ -7,5 +7,6 @@ cd "$(dirname "$0")/.."
 rustup target add wasm32-wasip2 >/dev/null
 ./scripts/setup-system.sh
 ./scripts/setup-python.sh
+./scripts/setup-toolchains.sh   # C, JavaScript and Python plugin toolchains
 ./scripts/ensure-postgres.sh
 cargo test --release --workspace "$@"

@@ -62,6 +62,46 @@ pub mod wit {
         });
     }
 
+    /// The `kv` capability.
+    pub mod kv_capability {
+        crate::wit_bindgen::generate!({
+            path: "../wit",
+            world: "kv-capability",
+            runtime_path: "crate::wit_bindgen::rt",
+        });
+    }
+
+    /// The `crypto` capability.
+    pub mod crypto_capability {
+        crate::wit_bindgen::generate!({
+            path: "../wit",
+            world: "crypto-capability",
+            runtime_path: "crate::wit_bindgen::rt",
+        });
+    }
+
+    /// The `jwt` capability.
+    pub mod jwt_capability {
+        crate::wit_bindgen::generate!({
+            path: "../wit",
+            world: "jwt-capability",
+            runtime_path: "crate::wit_bindgen::rt",
+        });
+    }
+
+    /// The `secrets` capability.
+    pub mod secrets_capability {
+        crate::wit_bindgen::generate!({
+            path: "../wit",
+            world: "secrets-capability",
+            runtime_path: "crate::wit_bindgen::rt",
+        });
+    }
+
+    pub use crypto_capability::mlauth::plugin::crypto;
+    pub use jwt_capability::mlauth::plugin::jwt;
+    pub use kv_capability::mlauth::plugin::kv;
+    pub use secrets_capability::mlauth::plugin::secrets;
     pub use users_capability::mlauth::plugin::users;
 
     pub use app::exports::mlauth::plugin::{

@@ -79,6 +79,9 @@ fn is_space(c: char) -> bool {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -85,13 +85,17 @@ mod bindings;
 pub mod config;
 mod convert;
 pub mod credentials;
+pub mod crypto;
 mod ct;
 mod export;
 mod json;
+pub mod jwt;
+pub mod kv;
 pub mod log;
 mod request;
 mod response;
 mod route;
+pub mod secrets;
 pub mod users;
 
 pub use authorization::Authorization;

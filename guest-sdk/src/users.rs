@@ -22,6 +22,13 @@ pub fn verify(username: &str, password: &str) -> Option<User> {
     imp::verify(username, password)
 }
 
+/// Checks a personal access token on its own (for example an `Authorization: Bearer`
+/// token): the user it belongs to, or `None` when it is malformed, unknown, expired or
+/// revoked. ([`verify`] also accepts a user's token in place of the password.)
+pub fn verify_token(token: &str) -> Option<User> {
+    imp::verify_token(token)
+}
+
 /// Looks a user up by name.
 pub fn get(username: &str) -> Option<User> {
     imp::get(username)
@@ -44,13 +51,17 @@ mod imp {
         users::verify(username, password).map(convert)
     }
 
+    pub(super) fn verify_token(token: &str) -> Option<User> {
+        users::verify_token(token).map(convert)
+    }
+
     pub(super) fn get(username: &str) -> Option<User> {
         users::get(username).map(convert)
     }
 }
 
 #[cfg(not(target_arch = "wasm32"))]
-pub use imp::set_for_test;
+pub use imp::{set_for_test, set_token_for_test};
 
 #[cfg(not(target_arch = "wasm32"))]
 mod imp {
@@ -61,6 +72,22 @@ mod imp {
 
     thread_local! {
         static USERS: RefCell<BTreeMap<String, (String, User)>> = const { RefCell::new(BTreeMap::new()) };
+        static TOKENS: RefCell<BTreeMap<String, User>> = const { RefCell::new(BTreeMap::new()) };
+    }
+
+    /// Adds an access token of `user` for the current thread (accepted by `verify_token`
+    /// and, with the user's name, by `verify`). Only available off-wasm.
+    pub fn set_token_for_test(token: &str, user: User) {
+        TOKENS.with_borrow_mut(|tokens| tokens.insert(token.to_owned(), user));
+    }
+
+    pub(super) fn verify_token(token: &str) -> Option<User> {
+        TOKENS.with_borrow(|tokens| {
+            tokens
+                .iter()
+                .find(|(t, _)| crate::ct_eq(t.as_bytes(), token.as_bytes()))
+                .map(|(_, u)| u.clone())
+        })
     }
 
     /// Adds (with its password) or replaces a user for the current thread. Only available
@@ -72,12 +99,13 @@ mod imp {
     }
 
     pub(super) fn verify(username: &str, password: &str) -> Option<User> {
-        USERS.with_borrow(|users| {
+        let by_password = USERS.with_borrow(|users| {
             users
                 .get(username)
                 .filter(|(p, _)| crate::ct_eq(p.as_bytes(), password.as_bytes()))
                 .map(|(_, u)| u.clone())
-        })
+        });
+        by_password.or_else(|| verify_token(password).filter(|u| u.username == username))
     }
 
     pub(super) fn get(username: &str) -> Option<User> {

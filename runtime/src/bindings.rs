@@ -7,6 +7,12 @@
 wasmtime::component::bindgen!({
     path: "../wit",
     world: "host",
-    imports: { "mlauth:plugin/users": async | trappable },
+    imports: {
+        "mlauth:plugin/users": async | trappable,
+        "mlauth:plugin/kv": async | trappable,
+        "mlauth:plugin/jwt": async | trappable,
+        "mlauth:plugin/crypto": trappable,
+    },
     exports: { default: async },
+    additional_derives: [PartialEq],
 });

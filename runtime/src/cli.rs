@@ -29,6 +29,31 @@ pub enum Command {
     /// Manage the basic-auth database.
     #[command(subcommand)]
     Db(DbCommand),
+    /// Check the config.
+    #[command(subcommand)]
+    Config(ConfigCommand),
+    /// Ask a running gateway to reload its config and plugin (through the admin listener).
+    Reload(ReloadArgs),
+}
+
+/// `mlauth config ...`.
+#[derive(Debug, Subcommand)]
+pub enum ConfigCommand {
+    /// Validate the config and every plugin it names (compile, world, imports against
+    /// grants, create-app routes) without starting the server. Exits non-zero with the
+    /// reasons.
+    Check(crate::cli_ops::CheckArgs),
+}
+
+/// `mlauth reload`.
+#[derive(Debug, Args)]
+pub struct ReloadArgs {
+    /// Admin listener address, `host:port` (default: from `--config`'s `[admin]`).
+    #[arg(long)]
+    pub admin: Option<String>,
+    /// mlauth config file (TOML), to find the admin listener.
+    #[arg(long, env = "MLAUTH_CONFIG")]
+    pub config: Option<PathBuf>,
 }
 
 /// `mlauth db ...`.
@@ -68,6 +93,9 @@ pub struct RunArgs {
     /// Plugin directory.
     #[arg(long, env = crate::apps::PLUGINS_DIR_ENV)]
     pub plugins_dir: Option<PathBuf>,
+    /// Compile-cache directory (default: `[cache] dir`, else the per-user cache directory).
+    #[arg(long, env = crate::plugin::cache::CACHE_DIR_ENV)]
+    pub cache_dir: Option<PathBuf>,
 }
 
 /// `mlauth plugins ...`.
@@ -95,6 +123,8 @@ pub enum PluginsCommand {
         /// The component file.
         file: PathBuf,
     },
+    /// Run the conformance kit: standard requests through the real gateway, a pass/fail table.
+    Test(crate::conformance::cli::TestArgs),
 }
 
 /// Loads the config and applies command-line overrides.
@@ -120,8 +150,11 @@ pub fn effective_config(args: &RunArgs) -> Result<MlauthConfig, crate::config::C
 pub async fn run_cli(cli: Cli) -> Result<(), Box<dyn std::error::Error>> {
     match cli.command {
         Command::Run(args) => run(args).await,
+        Command::Plugins(PluginsCommand::Test(args)) => crate::conformance::cli::run(args).await,
         Command::Plugins(cmd) => plugins(cmd),
         Command::Db(DbCommand::Upgrade { url }) => db_upgrade(url).await,
+        Command::Config(ConfigCommand::Check(args)) => crate::cli_ops::config_check(args).await,
+        Command::Reload(args) => crate::cli_ops::reload(args).await,
     }
 }
 
@@ -149,8 +182,10 @@ async fn db_upgrade(url: Option<String>) -> Result<(), Box<dyn std::error::Error
 }
 
 async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
+    crate::metrics::install();
     let config = effective_config(&args)?;
     let upstream = config.server.upstream.clone();
+    let config_cache = config.cache.clone();
     let mut builder =
         Gateway::builder(config, &args.app_name).plugins_dir(args.plugins_dir.clone());
     if args.app_name == crate::apps::BASIC_AUTH_APP {
@@ -161,8 +196,14 @@ async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
     if let Some(plugin) = &args.plugin {
         builder = builder.plugin_file(plugin);
     }
-    let gateway = builder.build().await?;
+    let cache_dir = crate::cli_ops::cache_dir(args.cache_dir.clone(), &config_cache);
+    let gateway = builder
+        .config_path(args.config.clone())
+        .cache_dir(cache_dir)
+        .build()
+        .await?;
     let (listener, addr) = gateway.bind().await?;
+    let _ops = crate::cli_ops::start_ops(&gateway).await?;
     tracing::info!(%addr, upstream = %gateway.state.server.upstream, app = %args.app_name, "mlauth listening");
     eprintln!(
         "mlauth {} listening on http://{addr} (app {}, upstream {})",
@@ -244,6 +285,7 @@ fn plugins(cmd: PluginsCommand) -> Result<(), Box<dyn std::error::Error>> {
                 &file.display().to_string(),
             )?);
         }
+        PluginsCommand::Test(_) => return Err("`plugins test` runs on the async runtime".into()),
     }
     Ok(())
 }

@@ -63,6 +63,36 @@ pub struct MlauthConfig {
     /// Per-app plugin settings, keyed by app name.
     #[serde(default)]
     pub plugins: BTreeMap<String, PluginConfig>,
+    /// The loopback admin listener (metrics, health, reload).
+    #[serde(default)]
+    pub admin: crate::admin::AdminConfig,
+    /// The decision audit log.
+    #[serde(default)]
+    pub audit: crate::audit::AuditConfig,
+    /// Hot reload (file watching).
+    #[serde(default)]
+    pub reload: crate::reload::ReloadConfig,
+    /// The on-disk compile cache.
+    #[serde(default)]
+    pub cache: crate::plugin::cache::CacheConfig,
+    /// Limits on failed authentications (on by default).
+    #[serde(default)]
+    pub brute_force: crate::brute_force::BruteForceConfig,
+    /// The database of mlauth's own tables (`kv`, and `users` for non-basic-auth apps).
+    #[serde(default)]
+    pub store: crate::host::settings::StoreSettings,
+    /// HMAC keys for the `crypto` capability, by name (`[keys.<name>]`).
+    #[serde(default)]
+    pub keys: BTreeMap<String, crate::host::settings::SecretSource>,
+    /// Secrets for the `secrets` capability, by name (`[secrets.<name>]`).
+    #[serde(default)]
+    pub secrets: BTreeMap<String, crate::host::settings::SecretSource>,
+    /// JWT key sets for the `jwt` capability, by name (`[jwt.<name>]`).
+    #[serde(default)]
+    pub jwt: BTreeMap<String, crate::host::settings::JwtKeySetConfig>,
+    /// Directory of the config file (relative paths resolve against it); not a TOML key.
+    #[serde(skip)]
+    pub base_dir: Option<PathBuf>,
 }
 
 /// `[server]`.
@@ -90,6 +120,9 @@ pub struct ServerConfig {
     pub upstream_timeout_secs: u64,
     /// Seconds a client has to send its request headers (slow clients are cut off).
     pub header_read_timeout_secs: u64,
+    /// Seconds a client has to send a body the gateway reads itself (the plugin's view), and
+    /// the longest pause between two pieces of any request body (408 / connection closed).
+    pub body_read_timeout_secs: u64,
     /// Forward the client's `Authorization` header to the upstream (off: credentials stop here).
     pub forward_authorization: bool,
 }
@@ -107,6 +140,7 @@ impl Default for ServerConfig {
             plugin_body_limit: 64 << 10,
             upstream_timeout_secs: 60,
             header_read_timeout_secs: 10,
+            body_read_timeout_secs: 30,
             forward_authorization: false,
         }
     }
@@ -126,6 +160,15 @@ pub struct PluginConfig {
     /// Settings readable by the plugin through `mlauth:plugin/config`.
     #[serde(default)]
     pub config: BTreeMap<String, toml::Value>,
+    /// Names of `[keys.<name>]` the plugin may use (needs the `crypto` grant).
+    #[serde(default)]
+    pub keys: Vec<String>,
+    /// Names of `[secrets.<name>]` the plugin may read (needs the `secrets` grant).
+    #[serde(default)]
+    pub secrets: Vec<String>,
+    /// Names of `[jwt.<name>]` key sets the plugin may verify with (needs the `jwt` grant).
+    #[serde(default)]
+    pub jwt: Vec<String>,
 }
 
 impl PluginConfig {
@@ -164,8 +207,14 @@ impl MlauthConfig {
             message,
         })?;
         let base = path.parent().unwrap_or(Path::new("."));
+        config.base_dir = Some(base.to_path_buf());
         for plugin in config.plugins.values_mut() {
             if let Some(p) = plugin.path.as_mut().filter(|p| p.is_relative()) {
+                *p = base.join(&*p);
+            }
+        }
+        for p in [&mut config.audit.path, &mut config.cache.dir] {
+            if let Some(p) = p.as_mut().filter(|p| p.is_relative()) {
                 *p = base.join(&*p);
             }
         }
@@ -181,6 +230,10 @@ impl MlauthConfig {
     pub fn validate(&self) -> Result<(), ConfigError> {
         self.sandbox.validate().map_err(ConfigError::Invalid)?;
         self.server.validate().map_err(ConfigError::Invalid)?;
+        self.admin.validate().map_err(ConfigError::Invalid)?;
+        self.audit.validate().map_err(ConfigError::Invalid)?;
+        self.reload.validate().map_err(ConfigError::Invalid)?;
+        self.brute_force.validate().map_err(ConfigError::Invalid)?;
         for (name, plugin) in &self.plugins {
             if let Some(sha) = &plugin.sha256 {
                 if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {
@@ -189,6 +242,47 @@ impl MlauthConfig {
                     )));
                 }
             }
+        }
+        self.validate_capabilities().map_err(ConfigError::Invalid)
+    }
+
+    /// Checks `[keys]`, `[secrets]`, `[jwt]` and each plugin's named grants.
+    fn validate_capabilities(&self) -> Result<(), String> {
+        use crate::host::settings::check_named_grants;
+        for (name, source) in &self.keys {
+            source.validate(&format!("keys.{name}"))?;
+        }
+        for (name, source) in &self.secrets {
+            source.validate(&format!("secrets.{name}"))?;
+        }
+        for (name, set) in &self.jwt {
+            crate::host::jwks::validate(name, set)?;
+        }
+        for (name, plugin) in &self.plugins {
+            check_named_grants(
+                name,
+                &plugin.grants,
+                [
+                    (
+                        "keys",
+                        Capability::Crypto,
+                        plugin.keys.as_slice(),
+                        self.keys.keys().collect(),
+                    ),
+                    (
+                        "secrets",
+                        Capability::Secrets,
+                        plugin.secrets.as_slice(),
+                        self.secrets.keys().collect(),
+                    ),
+                    (
+                        "jwt",
+                        Capability::Jwt,
+                        plugin.jwt.as_slice(),
+                        self.jwt.keys().collect(),
+                    ),
+                ],
+            )?;
         }
         Ok(())
     }
@@ -233,6 +327,7 @@ impl ServerConfig {
             || self.plugin_body_limit > 16 << 20
             || self.upstream_timeout_secs == 0
             || self.header_read_timeout_secs == 0
+            || self.body_read_timeout_secs == 0
         {
             return Err("server limits out of range: max_header_bytes >= 1024, plugin_body_limit <= 16 MiB, timeouts >= 1 s".into());
         }
@@ -257,6 +352,9 @@ pub fn parse_upstream(upstream: &str) -> Result<http::Uri, String> {
     }
     Ok(uri)
 }
+
+#[cfg(test)]
+mod proptests;
 
 #[cfg(test)]
 mod tests {

@@ -34,4 +34,9 @@ pub trait HostApp: Send + Sync + 'static {
         identity: &'a Identity,
         req: Request,
     ) -> BoxFuture<'a, HostDecision>;
+
+    /// Whether the app's backends (e.g. its database) answer, for the readiness probe.
+    fn ready(&self) -> BoxFuture<'_, bool> {
+        Box::pin(async { true })
+    }
 }

@@ -15,15 +15,22 @@
 //! ```
 #![deny(missing_docs)]
 
+pub mod admin;
 pub mod apps;
+pub mod audit;
 pub mod basic_auth;
+pub mod brute_force;
 pub mod bindings;
 pub mod cli;
+pub mod cli_ops;
 pub mod config;
+pub mod conformance;
 pub mod host;
 pub mod host_app;
+pub mod metrics;
 pub mod plugin;
 pub mod proxy;
+pub mod reload;
 pub mod runner;
 pub mod sandbox;
 pub mod state;

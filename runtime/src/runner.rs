@@ -6,11 +6,13 @@ use std::sync::Arc;
 
 use wasmtime::component::Linker;
 
-use crate::apps::{AppError, AppRegistry};
+use crate::apps::AppError;
+use crate::audit::AuditLog;
 use crate::config::{ConfigError, MlauthConfig};
 use crate::host_app::HostApp;
-use crate::plugin::{load_plugin, PluginError, PluginSource};
+use crate::plugin::{load_plugin, PluginError};
 use crate::proxy::{self, GatewayState};
+use crate::reload::{PluginSpec, Reloader};
 use crate::sandbox::Sandbox;
 use crate::state::HostState;
 
@@ -47,6 +49,10 @@ pub struct Gateway {
     pub sandbox: Sandbox,
     /// The linker every plugin version is pre-instantiated with.
     pub linker: Arc<Linker<HostState>>,
+    /// Reloads the plugin and its settings (file watch, SIGHUP, admin `POST /reload`).
+    pub reloader: Arc<Reloader>,
+    /// The validated config the gateway started with.
+    pub config: MlauthConfig,
 }
 
 /// Builds a [`Gateway`].
@@ -58,6 +64,9 @@ pub struct GatewayBuilder {
     host_app: Option<Arc<dyn HostApp>>,
     services: crate::host::HostServices,
     default_plugin: Option<PathBuf>,
+    config_path: Option<PathBuf>,
+    cache_dir: Option<PathBuf>,
+    app_store: Option<crate::store::Store>,
 }
 
 impl Gateway {
@@ -71,6 +80,9 @@ impl Gateway {
             host_app: None,
             services: Default::default(),
             default_plugin: None,
+            config_path: None,
+            cache_dir: None,
+            app_store: None,
         }
     }
 
@@ -82,6 +94,51 @@ impl Gateway {
     ) {
         let router = proxy::app(self.state.clone());
         proxy::serve::serve(listener, router, &self.state.server, shutdown).await;
+    }
+
+    /// Starts watching the config and plugin files (when `[reload] watch` is on); the
+    /// watch stops when the handle is dropped.
+    pub fn watch(&self) -> Option<crate::reload::watch::WatchHandle> {
+        if !self.config.reload.watch {
+            return None;
+        }
+        let debounce = std::time::Duration::from_millis(self.config.reload.debounce_ms);
+        match crate::reload::watch::spawn(self.reloader.clone(), debounce) {
+            Ok(handle) => Some(handle),
+            Err(err) => {
+                tracing::warn!(error = %err, "cannot watch files; reload with SIGHUP or `mlauth reload`");
+                None
+            }
+        }
+    }
+
+    /// Binds the admin listener (`[admin]`), if enabled.
+    pub async fn bind_admin(
+        &self,
+    ) -> Result<Option<(tokio::net::TcpListener, SocketAddr)>, StartError> {
+        crate::metrics::install();
+        if !self.config.admin.enabled {
+            return Ok(None);
+        }
+        let addr = self.config.admin.addr();
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|source| StartError::Bind {
+                addr: addr.clone(),
+                source,
+            })?;
+        let local = listener
+            .local_addr()
+            .map_err(|source| StartError::Bind { addr, source })?;
+        Ok(Some((listener, local)))
+    }
+
+    /// What the admin routes act on.
+    pub fn admin_state(&self) -> crate::admin::AdminState {
+        crate::admin::AdminState {
+            gateway: self.state.clone(),
+            reloader: Some(self.reloader.clone()),
+        }
     }
 
     /// Binds the configured address.
@@ -141,6 +198,7 @@ impl GatewayBuilder {
             self = self.default_plugin_file(plugin);
         }
         self.services.users = Some(Arc::new(StoreDirectory(started.core.clone())));
+        self.app_store = Some(started.core.store.clone());
         self.host_app(Arc::new(BasicAuthApp { core: started.core }))
     }
 
@@ -150,11 +208,27 @@ impl GatewayBuilder {
         self
     }
 
+    /// The config file the gateway was started from; reloads re-read it.
+    pub fn config_path(mut self, path: Option<PathBuf>) -> Self {
+        self.config_path = path;
+        self
+    }
+
+    /// Uses an on-disk compile cache in `dir` (`None`: the config's `[cache] dir`, if set).
+    pub fn cache_dir(mut self, dir: Option<PathBuf>) -> Self {
+        self.cache_dir = dir;
+        self
+    }
+
     /// Validates everything and loads the plugin; nothing listens yet.
     pub async fn build(self) -> Result<Gateway, StartError> {
         self.config.validate()?;
-        let sandbox = Sandbox::new(self.config.sandbox.clone())
+        let mut sandbox = Sandbox::new(self.config.sandbox.clone())
             .map_err(|e| StartError::Engine(format!("{e:#}")))?;
+        let cache_dir = self.cache_dir.or_else(|| self.config.cache.dir.clone());
+        if let Some(dir) = cache_dir.filter(|_| self.config.cache.enabled) {
+            sandbox = sandbox.with_cache_dir(&dir);
+        }
         let linker = new_linker(&sandbox)?;
         let plugin_config = self
             .config
@@ -162,25 +236,35 @@ impl GatewayBuilder {
             .get(&self.app_name)
             .cloned()
             .unwrap_or_default();
-        let source = match (self.plugin_file, &plugin_config.path, self.default_plugin) {
-            (Some(path), _, _) => PluginSource::File(path),
-            (None, Some(path), _) => PluginSource::File(path.clone()),
-            (None, None, Some(path)) => PluginSource::File(path),
-            (None, None, None) => AppRegistry::new(self.plugins_dir).resolve(&self.app_name)?,
+        let mut spec = PluginSpec {
+            app_name: self.app_name.clone(),
+            config_path: self.config_path,
+            plugin_file: self.plugin_file,
+            default_plugin: self.default_plugin,
+            plugins_dir: self.plugins_dir,
+            services: self.services,
+            host_routes: GatewayState::host_routes(&self.config.server, self.host_app.as_ref()),
         };
-        let host_routes = GatewayState::host_routes(&self.config.server, self.host_app.as_ref());
-        let mut settings = plugin_config.settings();
-        settings.services = self.services;
-        if let PluginSource::Builtin { name, .. } = &source {
-            settings.grants.extend(crate::apps::builtin_grants(name));
-        }
+        let (source, mut settings) = spec.resolve(&plugin_config)?;
+        settings.services = crate::host::services::build_services(
+            &self.config,
+            &plugin_config,
+            &settings.grants,
+            spec.services.clone(),
+            self.app_store.as_ref(),
+        )
+        .await
+        .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
+        // Reloads keep these backends (store, keys, secrets, JWKS); changing them needs a restart.
+        spec.services = settings.services.clone();
+        let started = std::time::Instant::now();
         let plugin = load_plugin(
             &sandbox,
             &linker,
             &self.app_name,
             &source,
             &settings,
-            &host_routes,
+            &spec.host_routes,
         )
         .await?;
         tracing::info!(
@@ -189,14 +273,35 @@ impl GatewayBuilder {
             sha256 = %plugin.info.sha256,
             world = plugin.info.kind.world(),
             pooling = sandbox.pooling,
+            compile_cache = sandbox.cache.is_some(),
+            load_ms = started.elapsed().as_secs_f64() * 1e3,
             "plugin loaded"
         );
-        let state = GatewayState::new(self.config.server.clone(), plugin, self.host_app)
+        let audit = AuditLog::open(&self.config.audit)
             .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
+        let brute_force = crate::brute_force::BruteForce::new(self.config.brute_force.clone());
+        let state = GatewayState::with_audit(
+            self.config.server.clone(),
+            plugin,
+            self.host_app,
+            brute_force,
+            audit,
+        )
+        .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
+        let reloader = Arc::new(Reloader::new(
+            spec,
+            sandbox.clone(),
+            linker.clone(),
+            state.clone(),
+            source,
+            &settings,
+        ));
         Ok(Gateway {
             state,
             sandbox,
             linker,
+            reloader,
+            config: self.config,
         })
     }
 }

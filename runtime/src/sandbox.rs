@@ -100,6 +100,13 @@ pub struct Sandbox {
     pub limits: Arc<SandboxLimits>,
     /// Whether the pooling allocator is in use.
     pub pooling: bool,
+    /// The on-disk compile cache, when enabled.
+    pub cache: Option<Arc<crate::plugin::cache::CompileCache>>,
+    /// Instance permits shared by every plugin version on this engine, so old and new
+    /// versions together never exceed the pool during a reload.
+    pub permits: Arc<tokio::sync::Semaphore>,
+    /// The most recently compiled component (by sha256), reused when only settings change.
+    pub last_compiled: Arc<std::sync::Mutex<Option<(String, wasmtime::component::Component)>>>,
 }
 
 impl Sandbox {
@@ -117,11 +124,27 @@ impl Sandbox {
             (Engine::new(&engine_config(&limits, false))?, false)
         };
         start_epoch_ticker(&engine);
+        let permits = Arc::new(tokio::sync::Semaphore::new(
+            limits.max_concurrent_instances as usize,
+        ));
         Ok(Self {
             engine,
+            permits,
             limits: Arc::new(limits),
             pooling,
+            cache: None,
+            last_compiled: Default::default(),
         })
+    }
+
+    /// Uses an on-disk compile cache in `dir` (see [`crate::plugin::cache`]). A directory
+    /// that cannot be used is logged and skipped: plugins are then compiled every time.
+    pub fn with_cache_dir(mut self, dir: &std::path::Path) -> Self {
+        match crate::plugin::cache::CompileCache::open(dir, &self.engine) {
+            Ok(cache) => self.cache = Some(Arc::new(cache)),
+            Err(err) => tracing::warn!(%err, "compile cache disabled"),
+        }
+        self
     }
 }
 

@@ -35,6 +35,36 @@ impl TestGateway {
         Self::serve(Gateway::builder(config, app_name).plugin_file(Path::new(plugin))).await
     }
 
+    /// Builds and serves app `app_name` from a config file (its `[plugins.<app>] path`
+    /// names the plugin); reloads re-read the file.
+    pub async fn start_from_file(config_path: &Path, app_name: &str) -> Result<Self, StartError> {
+        let config = MlauthConfig::load(config_path)?;
+        Self::serve(Gateway::builder(config, app_name).config_path(Some(config_path.into()))).await
+    }
+
+    /// Serves the gateway's admin router (metrics, health, reload) on a free loopback port;
+    /// returns its base URL. It stops with the test's runtime.
+    pub async fn serve_admin(&self) -> String {
+        let listener = tokio::net::TcpListener::bind("127.0.0.1:0")
+            .await
+            .expect("bind admin");
+        let addr = listener.local_addr().expect("admin addr");
+        let state = self.gateway.admin_state();
+        tokio::spawn(mlauth::admin::serve(
+            listener,
+            state,
+            std::future::pending(),
+        ));
+        format!("http://{addr}")
+    }
+
+    /// Stops accepting and drains in-flight requests (as on SIGTERM).
+    pub fn shutdown(&mut self) {
+        if let Some(stop) = self.stop.take() {
+            let _ = stop.send(());
+        }
+    }
+
     /// Builds and serves the basic-auth app (built-in plugin unless `extra_toml` or the ini
     /// names another) in front of `upstream`. `dir` holds `basic_auth.ini` and the database;
     /// `admin_password` bootstraps the admin.
@@ -44,6 +74,20 @@ impl TestGateway {
         dir: &Path,
         admin_password: &str,
         extra_toml: &str,
+    ) -> Result<Self, String> {
+        let options = mlauth::store::StoreOptions::default();
+        Self::start_basic_auth_with(upstream, ini, dir, admin_password, extra_toml, &options).await
+    }
+
+    /// [`Self::start_basic_auth`] with explicit auth-database pool settings (short timeouts
+    /// for fault tests).
+    pub async fn start_basic_auth_with(
+        upstream: &str,
+        ini: &str,
+        dir: &Path,
+        admin_password: &str,
+        extra_toml: &str,
+        options: &mlauth::store::StoreOptions,
     ) -> Result<Self, String> {
         let ini_path = dir.join("basic_auth.ini");
         std::fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
@@ -56,7 +100,7 @@ impl TestGateway {
             "MLFLOW_AUTH_ADMIN_PASSWORD".to_string(),
             admin_password.to_string(),
         );
-        let started = mlauth::basic_auth::app::start::start(&env, upstream)
+        let started = mlauth::basic_auth::app::start::start_with(&env, upstream, options)
             .await
             .map_err(|e| e.to_string())?;
         let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");

@@ -7,7 +7,12 @@ pub mod wasm {
     include!(concat!(env!("OUT_DIR"), "/plugins.rs"));
 }
 
+pub mod component;
+pub mod faults;
 pub mod gateway;
 pub mod loadgen;
 pub mod mlflow;
+pub mod oidc;
+pub mod pgdb;
+pub mod polyglot;
 pub mod upstream;

@@ -1,59 +1,70 @@
-//! MLflow's custom-app example as an mlauth app plugin.
+//! MLflow's custom-app example as an mlauth app plugin, with sessions.
 //!
-//! * `create-app` adds `/public/*` (public, any method) and `POST /api/custom-auth/login`
-//!   (public, so a client can reach it before it has credentials; it is a placeholder until
-//!   sessions exist); the optional `extra_route` setting adds one more public route.
-//! * `authenticate` accepts HTTP Basic credentials equal to the `username` and `password`
-//!   settings (compared in constant time) and answers anything else with MLflow's Basic
-//!   `401` challenge. Without both settings every request is refused with `500`.
+//! * `create-app` adds `/public/*` (public), `POST /api/custom-auth/login` and
+//!   `POST /api/custom-auth/logout` (public: a client reaches them without a session); the
+//!   optional `extra_route` setting adds one more public route.
+//! * `login` checks `{"username": …, "password": …}` through the `users` capability and
+//!   answers `{"token": …, "token_type": "Bearer", "expires_in": …}`: an opaque random token
+//!   whose SHA-256 is kept in `kv` with a TTL (the store never holds a usable token).
+//! * Failed logins are counted per username in `kv` (one atomic increment); at
+//!   `max_failed_logins` within `lockout_seconds` the username is locked out (`429`) until
+//!   the window ends — for logins and Basic credentials alike.
+//! * `logout` revokes the presented Bearer token.
+//! * `authenticate` accepts a live session token as `Authorization: Bearer …`, or HTTP Basic
+//!   credentials checked through `users` (MLflow clients), and answers anything else with
+//!   MLflow's Basic `401` challenge.
+//!
+//! Grants: `users`, `kv`, `crypto`.
 
-use mlauth_guest_sdk::{
-    config, ct_eq, log, App, Authenticator, Authorization, Request, Response, Route,
-};
+mod session;
+
+use mlauth_guest_sdk::{config, log, App, Authenticator, Authorization, Request, Response, Route};
+
+use session::{Login, Settings};
 
 /// The public prefix this app serves.
 const PUBLIC: &str = "/public";
 /// The login route.
 const LOGIN: &str = "/api/custom-auth/login";
+/// The logout route.
+const LOGOUT: &str = "/api/custom-auth/logout";
 
 /// The plugin.
 struct CustomAuthApp;
 
 impl Authenticator for CustomAuthApp {
     fn authenticate(req: Request) -> Result<Authorization, Response> {
-        let (Some(username), Some(password)) = (config::get("username"), config::get("password"))
-        else {
-            log::error(
-                "the `username` and `password` settings are required; refusing every request",
-            );
-            return Err(Response::mlflow_error(
-                500,
-                "INTERNAL_ERROR",
-                "custom-auth-app plugin is not configured",
-            ));
-        };
+        let settings = Settings::from_config().map_err(misconfigured)?;
+        if let Some(token) = req.bearer_token() {
+            return match session::lookup(token) {
+                Some(username) => Ok(Authorization::user(username)),
+                None => Err(Response::bearer_challenge("mlflow")),
+            };
+        }
         match req.basic_auth() {
-            // `&` rather than `&&`: always compare both, so timing does not tell which one failed.
-            Some(given)
-                if ct_eq(given.username.as_bytes(), username.as_bytes())
-                    & ct_eq(given.password.as_bytes(), password.as_bytes()) =>
-            {
-                Ok(Authorization::user(username))
+            Some(given) => {
+                match session::check_password(&settings, &given.username, &given.password) {
+                    Login::Ok(user) => Ok(Authorization::user(user)),
+                    Login::LockedOut => Err(locked_out(&settings)),
+                    Login::Refused => Err(Response::basic_challenge("mlflow")),
+                }
             }
-            _ => Err(Response::basic_challenge("mlflow")),
+            None => Err(Response::basic_challenge("mlflow")),
         }
     }
 }
 
 impl App for CustomAuthApp {
     fn create_app(host_routes: Vec<Route>) -> Result<Vec<Route>, String> {
+        Settings::from_config()?;
         log::info(format!(
-            "adding 2 routes next to the host's {}",
+            "adding 3 routes next to the host's {}",
             host_routes.len()
         ));
         let mut routes = vec![
             Route::new(format!("{PUBLIC}/*")).public(),
             Route::new(LOGIN).method("POST").public(),
+            Route::new(LOGOUT).method("POST").public(),
         ];
         // Optional: one more public route, e.g. to try what the host does with a clash.
         if let Some(extra) = config::get("extra_route") {
@@ -65,65 +76,78 @@ impl App for CustomAuthApp {
     fn handle(req: Request, _user: Option<Authorization>) -> Response {
         let path = req.path();
         if path == PUBLIC || path.starts_with("/public/") {
-            Response::new(200).json(r#"{"message": "public"}"#)
-        } else if path == LOGIN && req.method() == "POST" {
-            Response::new(200).json(r#"{"message": "login is not implemented yet"}"#)
-        } else {
-            Response::mlflow_error(404, "ENDPOINT_NOT_FOUND", "no such custom-auth-app route")
+            return Response::new(200).json(r#"{"message": "public"}"#);
+        }
+        let settings = match Settings::from_config() {
+            Ok(s) => s,
+            Err(e) => return misconfigured(e),
+        };
+        match (req.method(), path) {
+            ("POST", LOGIN) => login(&settings, &req),
+            ("POST", LOGOUT) => logout(&req),
+            _ => Response::mlflow_error(404, "ENDPOINT_NOT_FOUND", "no such custom-auth-app route"),
         }
     }
+}
+
+fn login(settings: &Settings, req: &Request) -> Response {
+    let Some((username, password)) = req.body().and_then(session::parse_login) else {
+        return Response::mlflow_error(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "send a JSON body {\"username\": \"...\", \"password\": \"...\"}",
+        );
+    };
+    match session::check_password(settings, &username, &password) {
+        Login::Ok(user) => {
+            let token = session::issue(settings, &user);
+            let body = serde_json::json!({
+                "token": token,
+                "token_type": "Bearer",
+                "expires_in": settings.session_ttl,
+            });
+            Response::new(200).json(body.to_string())
+        }
+        Login::LockedOut => locked_out(settings),
+        Login::Refused => {
+            Response::mlflow_error(401, "UNAUTHENTICATED", "Invalid username or password.")
+        }
+    }
+}
+
+fn logout(req: &Request) -> Response {
+    match req.bearer_token() {
+        Some(token) => {
+            let revoked = session::revoke(token);
+            Response::new(200).json(serde_json::json!({ "revoked": revoked }).to_string())
+        }
+        None => Response::mlflow_error(
+            400,
+            "INVALID_PARAMETER_VALUE",
+            "send the session token as Authorization: Bearer <token>",
+        ),
+    }
+}
+
+fn locked_out(settings: &Settings) -> Response {
+    Response::mlflow_error(
+        429,
+        "RESOURCE_EXHAUSTED",
+        "Too many failed logins for this user; try again later.",
+    )
+    .header("retry-after", settings.lockout_seconds.to_string())
+}
+
+fn misconfigured(message: String) -> Response {
+    log::error(format!("custom-auth-app is misconfigured: {message}"));
+    Response::mlflow_error(
+        500,
+        "INTERNAL_ERROR",
+        "custom-auth-app plugin is not configured",
+    )
 }
 
 mlauth_guest_sdk::export_app!(CustomAuthApp);
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn configure() {
-        config::set_for_test("username", Some("admin"));
-        config::set_for_test("password", Some("pass:word"));
-    }
-
-    fn basic(value: &str) -> Request {
-        Request::builder("GET", "/api/2.0/mlflow/experiments/search")
-            .header("authorization", value)
-            .build()
-    }
-
-    #[test]
-    fn basic_credentials_must_match_both_settings() {
-        configure();
-        // base64("admin:pass:word"), base64("admin:wrong"), base64("root:pass:word")
-        assert_eq!(
-            CustomAuthApp::authenticate(basic("Basic YWRtaW46cGFzczp3b3Jk"))
-                .unwrap()
-                .username(),
-            "admin"
-        );
-        for bad in [
-            "Basic YWRtaW46d3Jvbmc=",
-            "Basic cm9vdDpwYXNzOndvcmQ=",
-            "Bearer x",
-        ] {
-            let refusal = CustomAuthApp::authenticate(basic(bad)).unwrap_err();
-            assert_eq!(refusal, Response::basic_challenge("mlflow"));
-        }
-    }
-
-    #[test]
-    fn routes_and_handlers() {
-        let routes = CustomAuthApp::create_app(Vec::new()).unwrap();
-        assert_eq!(routes.len(), 2);
-        assert!(routes.iter().all(Route::is_public));
-        let public = CustomAuthApp::handle(Request::builder("DELETE", "/public/x").build(), None);
-        assert_eq!(
-            (public.status(), public.body_bytes()),
-            (200, &br#"{"message": "public"}"#[..])
-        );
-        let login = CustomAuthApp::handle(Request::builder("POST", LOGIN).build(), None);
-        assert_eq!(login.status(), 200);
-        let other = CustomAuthApp::handle(Request::builder("GET", "/publicity").build(), None);
-        assert_eq!(other.status(), 404);
-    }
-}
+mod tests;

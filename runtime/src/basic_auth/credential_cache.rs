@@ -6,6 +6,11 @@
 //! that exact username. Only successes are cached; callers must not cache logins that MLflow
 //! refuses after the password check (the legacy `password1234` admin login).
 //!
+//! An entry is also bound to the stored password hash it was verified against (an HMAC of it):
+//! callers re-read the user's row on a hit and accept it only if [`CredentialCache::hash_matches`],
+//! so a password changed by any writer of the database (another mlauth instance, MLflow's own
+//! tooling) is never served from the cache.
+//!
 //! Races with invalidation are closed by a generation counter: read [`CredentialCache::generation`]
 //! *before* the slow password check and pass it to [`CredentialCache::insert`]; the insert is
 //! dropped if any invalidation or clear happened in between.
@@ -33,6 +38,8 @@ pub struct CachedIdentity {
     pub is_admin: bool,
     /// The cache generation the entry was inserted under.
     pub generation: u64,
+    /// HMAC of the stored password hash the check was made against.
+    hash_tag: [u8; 32],
 }
 
 struct Entry {
@@ -103,7 +110,8 @@ impl CredentialCache {
         self.get_at(username, password, Instant::now())
     }
 
-    /// Records a successful check made under `generation_at_start`; returns whether it was stored
+    /// Records a successful check of `password` against the stored `password_hash`, made under
+    /// `generation_at_start`; returns whether it was stored
     /// (not stored when the cache is size 0 or was invalidated since that generation).
     pub fn insert(
         &self,
@@ -111,6 +119,7 @@ impl CredentialCache {
         password: &str,
         user_id: i64,
         is_admin: bool,
+        password_hash: &str,
         generation_at_start: u64,
     ) -> bool {
         self.insert_at(
@@ -118,9 +127,17 @@ impl CredentialCache {
             password,
             user_id,
             is_admin,
+            password_hash,
             generation_at_start,
             Instant::now(),
         )
+    }
+
+    /// Whether `hit` was verified against `stored_hash` (the hash currently in the database);
+    /// constant time.
+    pub fn hash_matches(&self, hit: &CachedIdentity, stored_hash: &str) -> bool {
+        use subtle::ConstantTimeEq;
+        bool::from(self.hash_tag(stored_hash).ct_eq(&hit.hash_tag))
     }
 
     /// Forgets every entry of `username` (password change, admin change, deletion).
@@ -162,6 +179,7 @@ impl CredentialCache {
         password: &str,
         user_id: i64,
         is_admin: bool,
+        password_hash: &str,
         generation: u64,
         now: Instant,
     ) -> bool {
@@ -183,6 +201,7 @@ impl CredentialCache {
             user_id,
             is_admin,
             generation,
+            hash_tag: self.hash_tag(password_hash),
         };
         let seq = inner.next_seq;
         inner.next_seq += 1;
@@ -219,6 +238,14 @@ impl CredentialCache {
         mac.update(username.as_bytes());
         mac.update(&[0]);
         mac.update(password.as_bytes());
+        mac.finalize().into_bytes().into()
+    }
+
+    fn hash_tag(&self, password_hash: &str) -> [u8; 32] {
+        let mut mac =
+            Hmac::<Sha256>::new_from_slice(&self.hmac_key).expect("HMAC accepts any key length");
+        mac.update(b"stored-hash\0");
+        mac.update(password_hash.as_bytes());
         mac.finalize().into_bytes().into()
     }
 

@@ -12,6 +12,8 @@ mod database_uri;
 mod error;
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod proptests;
 
 pub use admin::{
     meets_password_policy, validate_bootstrap_admin_username, validate_new_admin_password,

@@ -4,15 +4,20 @@
 //! * [`password`] — werkzeug-compatible `scrypt`/`pbkdf2` password hashes;
 //! * [`permissions`] — permission levels, resource types, grants and the effective-permission
 //!   algorithm (tier override, `DENY`, `default_permission` flooring);
+//! * [`params`] — MLflow's request-parameter extraction (strict for the rules, Flask's for the
+//!   auth API);
 //! * [`credential_cache`] — the optional cache of successful credential checks
-//!   (`auth_cache_ttl_seconds`).
+//!   (`auth_cache_ttl_seconds`);
+//! * [`access_tokens`] — personal access tokens (mint, parse, verify).
 //!
 //! Reference: `mlflow-auth-reference.md` §2, §3.3–3.6 and §9.2.
 
+pub mod access_tokens;
 pub mod api;
 pub mod app;
 pub mod credential_cache;
 pub mod ini;
+pub mod params;
 pub mod password;
 pub mod permissions;
 pub mod rules;

@@ -12,6 +12,8 @@
 
 #[cfg(test)]
 mod tests;
+#[cfg(test)]
+mod proptests;
 
 use pbkdf2::pbkdf2_hmac;
 use rand::rngs::OsRng;

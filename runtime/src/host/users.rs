@@ -32,6 +32,12 @@ pub trait UserDirectory: Send + Sync + 'static {
         username: &'a str,
         password: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserRecord>, DirectoryError>>;
+    /// Checks a personal access token on its own (an `Authorization: Bearer` token); `None`
+    /// for anything that is not a live token.
+    fn verify_token<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserRecord>, DirectoryError>>;
     /// Looks a user up.
     fn get<'a>(
         &'a self,
@@ -84,6 +90,12 @@ impl Host for HostState {
     ) -> wasmtime::Result<Option<User>> {
         let directory = self.directory()?;
         let found = self.timed(directory.verify(&username, &password)).await?;
+        Ok(found.map(User::from))
+    }
+
+    async fn verify_token(&mut self, token: String) -> wasmtime::Result<Option<User>> {
+        let directory = self.directory()?;
+        let found = self.timed(directory.verify_token(&token)).await?;
         Ok(found.map(User::from))
     }
 

@@ -188,6 +188,7 @@ impl LoadedPlugin {
     }
 
     fn log_failure(&self, request_id: &str, err: &InvokeError) {
+        crate::metrics::plugin_failure(&self.info.name, err.kind());
         tracing::error!(
             plugin = %self.info.name,
             sha256 = %self.info.sha256,

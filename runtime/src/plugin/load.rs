@@ -5,7 +5,6 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use tokio::sync::Semaphore;
 use wasmtime::component::{types::ComponentItem, Component, Linker};
 
 use super::grants::{judge_import, ImportVerdict};
@@ -124,7 +123,8 @@ pub enum PluginSource {
 }
 
 impl PluginSource {
-    fn origin(&self) -> String {
+    /// Where the bytes come from, for messages (`path` or `builtin:name`).
+    pub fn origin(&self) -> String {
         match self {
             PluginSource::File(path) => path.display().to_string(),
             PluginSource::Builtin { name, .. } => format!("builtin:{name}"),
@@ -163,6 +163,20 @@ pub async fn load_plugin(
 ) -> Result<LoadedPlugin, PluginError> {
     let origin = source.origin();
     let bytes = source.read().await?;
+    load_plugin_bytes(sandbox, linker, name, &origin, bytes, settings, host_routes).await
+}
+
+/// [`load_plugin`] for bytes already read (`origin` names where they came from).
+pub async fn load_plugin_bytes(
+    sandbox: &Sandbox,
+    linker: &Arc<Linker<HostState>>,
+    name: &str,
+    origin: &str,
+    bytes: Vec<u8>,
+    settings: &PluginSettings,
+    host_routes: &[RouteSpec],
+) -> Result<LoadedPlugin, PluginError> {
+    let origin = origin.to_string();
     check_header(&bytes, &origin)?;
     let sha256 = sha256_hex(&bytes);
     if let Some(expected) = &settings.sha256 {
@@ -175,7 +189,7 @@ pub async fn load_plugin(
         }
     }
     let size = bytes.len();
-    let component = compile(sandbox, bytes, &origin).await?;
+    let component = compile(sandbox, bytes, &sha256, &origin).await?;
     let kind = check_exports(sandbox, &component, &origin)?;
     check_imports(sandbox, &component, &origin, name, &settings.grants)?;
     let pre = linker
@@ -203,9 +217,7 @@ pub async fn load_plugin(
         grants: settings.grants.clone(),
         services: settings.services.clone(),
     });
-    let permits = Arc::new(Semaphore::new(
-        sandbox.limits.max_concurrent_instances as usize,
-    ));
+    let permits = sandbox.permits.clone();
     let mut plugin = LoadedPlugin {
         info,
         routes: Vec::new(),
@@ -236,22 +248,40 @@ pub fn check_header(bytes: &[u8], origin: &str) -> Result<(), PluginError> {
     Ok(())
 }
 
+/// Compiles off the async runtime: the last compiled component when the digest is the same,
+/// else the on-disk cache (when enabled), else Cranelift.
 async fn compile(
     sandbox: &Sandbox,
     bytes: Vec<u8>,
+    sha256: &str,
     origin: &str,
 ) -> Result<Component, PluginError> {
+    let last = sandbox.last_compiled.clone();
+    if let Some((sha, component)) = last.lock().unwrap_or_else(|e| e.into_inner()).as_ref() {
+        if sha == sha256 {
+            return Ok(component.clone());
+        }
+    }
     let engine = sandbox.engine.clone();
-    tokio::task::spawn_blocking(move || Component::new(&engine, &bytes))
-        .await
-        .map_err(|e| PluginError::Compile {
-            origin: origin.to_string(),
-            message: e.to_string(),
-        })?
-        .map_err(|e| PluginError::Compile {
-            origin: origin.to_string(),
-            message: format!("{e:#}"),
-        })
+    let cache = sandbox.cache.clone();
+    let sha = sha256.to_string();
+    tokio::task::spawn_blocking(move || {
+        let component = match &cache {
+            Some(cache) => cache.load_or_compile(&engine, &bytes, &sha),
+            None => Component::new(&engine, &bytes),
+        }?;
+        *last.lock().unwrap_or_else(|e| e.into_inner()) = Some((sha, component.clone()));
+        Ok::<_, wasmtime::Error>(component)
+    })
+    .await
+    .map_err(|e| PluginError::Compile {
+        origin: origin.to_string(),
+        message: e.to_string(),
+    })?
+    .map_err(|e| PluginError::Compile {
+        origin: origin.to_string(),
+        message: format!("{e:#}"),
+    })
 }
 
 /// Whether export `name` is `mlauth:plugin/<interface>` at a version this host speaks.

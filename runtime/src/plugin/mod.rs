@@ -5,6 +5,7 @@
 //! * [`invoke`] runs one call in a fresh [`wasmtime::Store`] with a memory cap and a deadline,
 //!   and turns every failure into an [`InvokeError`] (the caller fails closed).
 
+pub mod cache;
 pub mod grants;
 pub mod invoke;
 pub mod load;

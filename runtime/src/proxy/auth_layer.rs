@@ -3,6 +3,7 @@
 //! `err(response)` is returned as-is; any plugin failure refuses the request (fail closed).
 
 use std::sync::Arc;
+use std::time::Instant;
 
 use axum::body::Body;
 use axum::extract::{Request, State};
@@ -12,8 +13,11 @@ use bytes::Bytes;
 use http::header::CONTENT_LENGTH;
 use http_body_util::BodyExt;
 
+use super::observe::Decision;
 use super::prepare::{RequestContext, RouteClass};
 use super::{GatewayError, GatewayState};
+use crate::brute_force::Attempt;
+use crate::metrics::Outcome;
 use crate::plugin::{InvokeError, PluginRequest, PluginResponse};
 
 /// The authenticated caller, attached to the request for the handlers after this layer.
@@ -34,22 +38,55 @@ pub async fn authenticate(
         RouteClass::Protected => true,
     };
     if !needs_auth {
-        return next.run(req).await;
+        return decided(next.run(req).await, &ctx, Outcome::Public, None);
+    }
+    let attempt = Attempt::from_request(ctx.client_addr.map(|a| a.ip()), req.headers());
+    if let Err(lockout) = state.brute_force.check(&attempt) {
+        tracing::info!(request_id = %ctx.request_id, tier = ?lockout.tier, "refused: too many failed authentications");
+        let refusal = GatewayError::TooManyFailures {
+            retry_after_secs: lockout.retry_after_secs,
+        };
+        return decided(refusal.into_response(), &ctx, Outcome::Rejected, None);
     }
     let is_route = matches!(ctx.route, RouteClass::PluginRoute { .. });
     let (req, plugin_req) = match plugin_view(&state, &ctx, req, is_route).await {
         Ok(pair) => pair,
-        Err(err) => return err.into_response(),
+        Err(err) => return decided(err.into_response(), &ctx, Outcome::Rejected, None),
     };
-    match ctx.plugin.authenticate(&plugin_req).await {
+    let started = Instant::now();
+    let answer = ctx.plugin.authenticate(&plugin_req).await;
+    crate::metrics::auth_step(&ctx.plugin.info.name, started.elapsed());
+    match answer {
         Ok(Ok(identity)) => {
+            state.brute_force.succeeded(&attempt);
+            let user = identity.username.clone();
             let mut req = req;
             req.extensions_mut().insert(identity);
-            next.run(req).await
+            decided(next.run(req).await, &ctx, Outcome::Allowed, Some(user))
         }
-        Ok(Err(response)) => plugin_response(response),
-        Err(err) => refuse(&ctx, &err),
+        Ok(Err(response)) => {
+            state.brute_force.denied(&attempt, response.status);
+            decided(plugin_response(response), &ctx, Outcome::Denied, None)
+        }
+        Err(err) => decided(refuse(&ctx, &err), &ctx, Outcome::PluginError, None),
     }
+}
+
+/// Attaches the decision to the response for [`super::observe`].
+fn decided(
+    mut response: Response,
+    ctx: &RequestContext,
+    outcome: Outcome,
+    user: Option<String>,
+) -> Response {
+    response.extensions_mut().insert(Decision {
+        outcome,
+        request_id: ctx.request_id.clone(),
+        user,
+        path: ctx.path.clone(),
+        plugin: ctx.plugin.info.clone(),
+    });
+    response
 }
 
 /// The refusal for a failed plugin call: no upstream request, a generic MLflow error.
@@ -90,7 +127,13 @@ pub async fn plugin_view(
     let small = declared.is_some_and(|len| len <= state.server.plugin_body_limit);
     let (body, buffered) = match small || force_buffer {
         true => {
-            let bytes = collect_limited(body, state.server.plugin_body_limit).await?;
+            let bytes = collect_limited(
+                body,
+                state.server.plugin_body_limit,
+                state.server.body_read_timeout_secs,
+                state.server.max_body_bytes,
+            )
+            .await?;
             (Body::from(bytes.clone()), Some(bytes))
         }
         false => (body, None),
@@ -100,11 +143,7 @@ pub async fn plugin_view(
         raw_path: ctx.raw_path.clone(),
         path: ctx.path.clone(),
         query: ctx.query.clone(),
-        headers: parts
-            .headers
-            .iter()
-            .map(|(n, v)| (n.as_str().to_string(), v.as_bytes().to_vec()))
-            .collect(),
+        headers: PluginRequest::header_view(&parts.headers),
         body: buffered,
         client_addr: ctx.client_addr.map(|a| a.to_string()).unwrap_or_default(),
         request_id: ctx.request_id.to_string(),
@@ -112,14 +151,32 @@ pub async fn plugin_view(
     Ok((Request::from_parts(parts, body), plugin_req))
 }
 
-async fn collect_limited(body: Body, limit: usize) -> Result<Bytes, GatewayError> {
+/// Buffers at most `limit` bytes, all of which must arrive within `timeout_secs` (a client
+/// trickling a small body cannot hold the request open); `max_body` is the gateway-wide cap
+/// that [`super::framing::limit_body`] may have hit first.
+async fn collect_limited(
+    body: Body,
+    limit: usize,
+    timeout_secs: u64,
+    max_body: u64,
+) -> Result<Bytes, GatewayError> {
     let limited = http_body_util::Limited::new(body, limit);
-    match limited.collect().await {
+    let timeout = std::time::Duration::from_secs(timeout_secs);
+    let Ok(collected) = tokio::time::timeout(timeout, limited.collect()).await else {
+        return Err(GatewayError::BodyTimeout { secs: timeout_secs });
+    };
+    match collected {
         Ok(collected) => Ok(collected.to_bytes()),
+        Err(err) if super::body_timeout::is_body_timeout(err.as_ref()) => {
+            Err(GatewayError::BodyTimeout { secs: timeout_secs })
+        }
         Err(err) if err.is::<http_body_util::LengthLimitError>() => {
             Err(GatewayError::BodyTooLarge {
                 limit: limit as u64,
             })
+        }
+        Err(err) if super::framing::is_body_too_large(&*err) => {
+            Err(GatewayError::BodyTooLarge { limit: max_body })
         }
         Err(_) => Err(GatewayError::BadRequest(
             "the request body could not be read",

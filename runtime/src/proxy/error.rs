@@ -33,7 +33,8 @@ pub enum GatewayError {
     PluginFailed {
         /// Request id to quote.
         request_id: String,
-        /// Whether the failure was the deadline (503) rather than a fault (500).
+        /// Whether the failure was the deadline or an unavailable host service such as the
+        /// user store (503), rather than a fault of the plugin (500).
         deadline: bool,
     },
     /// The upstream could not be reached.
@@ -47,6 +48,18 @@ pub enum GatewayError {
     UpstreamTimeout {
         /// Request id to quote.
         request_id: String,
+    },
+    /// The client did not send its body in time (`server.body_read_timeout_secs`).
+    #[error("request body not received within {secs} s")]
+    BodyTimeout {
+        /// The timeout in seconds.
+        secs: u64,
+    },
+    /// Too many failed authentications from this client or for this username.
+    #[error("too many failed authentications; retry after {retry_after_secs} s")]
+    TooManyFailures {
+        /// Seconds until the lock ends (`Retry-After`).
+        retry_after_secs: u64,
     },
 }
 
@@ -68,7 +81,7 @@ impl GatewayError {
             GatewayError::PluginFailed { request_id, deadline: true } => (
                 StatusCode::SERVICE_UNAVAILABLE,
                 "TEMPORARILY_UNAVAILABLE",
-                format!("Authentication timed out; the request was refused (request id {request_id})."),
+                format!("Authentication is temporarily unavailable (it timed out or a backing service is down); the request was refused (request id {request_id})."),
             ),
             GatewayError::PluginFailed { request_id, deadline: false } => (
                 StatusCode::INTERNAL_SERVER_ERROR,
@@ -85,6 +98,16 @@ impl GatewayError {
                 "DEADLINE_EXCEEDED",
                 format!("The MLflow tracking server did not answer in time (request id {request_id})."),
             ),
+            GatewayError::BodyTimeout { secs } => (
+                StatusCode::REQUEST_TIMEOUT,
+                "BAD_REQUEST",
+                format!("The request body was not received within {secs} seconds."),
+            ),
+            GatewayError::TooManyFailures { retry_after_secs } => (
+                StatusCode::TOO_MANY_REQUESTS,
+                "REQUEST_LIMIT_EXCEEDED",
+                format!("Too many failed authentication attempts; retry after {retry_after_secs} seconds."),
+            ),
         }
     }
 }
@@ -92,7 +115,13 @@ impl GatewayError {
 impl IntoResponse for GatewayError {
     fn into_response(self) -> Response {
         let (status, code, message) = self.status_code_and_message();
-        mlflow_error(status, code, &message)
+        let mut response = mlflow_error(status, code, &message);
+        if let GatewayError::TooManyFailures { retry_after_secs } = self {
+            response
+                .headers_mut()
+                .insert(header::RETRY_AFTER, HeaderValue::from(retry_after_secs));
+        }
+        response
     }
 }
 

@@ -13,6 +13,8 @@ use hyper_util::client::legacy::connect::HttpConnector;
 use hyper_util::client::legacy::Client;
 use hyper_util::rt::TokioExecutor;
 
+use super::body_timeout::{is_body_timeout, IdleTimeout};
+use super::framing::is_body_too_large;
 use super::path::encode_for_upstream;
 use super::prepare::{RequestContext, HOP_BY_HOP};
 use super::GatewayError;
@@ -34,8 +36,10 @@ pub struct Upstream {
     authority: http::uri::Authority,
     prefix: String,
     timeout: Duration,
+    body_timeout: Duration,
     forward_authorization: bool,
     identity_header: HeaderName,
+    max_body_bytes: u64,
 }
 
 impl Upstream {
@@ -60,8 +64,10 @@ impl Upstream {
             authority,
             prefix: uri.path().trim_end_matches('/').to_string(),
             timeout: Duration::from_secs(server.upstream_timeout_secs),
+            body_timeout: Duration::from_secs(server.body_read_timeout_secs),
             forward_authorization: server.forward_authorization,
             identity_header,
+            max_body_bytes: server.max_body_bytes,
         })
     }
 
@@ -82,6 +88,17 @@ impl Upstream {
             .await
         {
             Err(_) => return Err(GatewayError::UpstreamTimeout { request_id }),
+            Ok(Err(err)) if is_body_timeout(&err) => {
+                tracing::info!(request_id = %request_id, "client stalled while sending the body; upstream request aborted");
+                return Err(GatewayError::BodyTimeout {
+                    secs: self.body_timeout.as_secs(),
+                });
+            }
+            Ok(Err(err)) if is_body_too_large(&err) => {
+                return Err(GatewayError::BodyTooLarge {
+                    limit: self.max_body_bytes,
+                })
+            }
             Ok(Err(err)) => {
                 tracing::warn!(request_id = %request_id, error = %err, "upstream request failed");
                 return Err(GatewayError::UpstreamUnavailable { request_id });
@@ -93,7 +110,29 @@ impl Upstream {
         if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
             parts.headers.insert("x-request-id", value);
         }
-        Ok(Response::from_parts(parts, Body::new(body)))
+        // A response body that stalls for `upstream_timeout` is cut off (the client sees an
+        // incomplete response instead of a hang).
+        Ok(Response::from_parts(
+            parts,
+            Body::new(IdleTimeout::new(body, self.timeout)),
+        ))
+    }
+
+    /// Readiness probe: whether the upstream answers `GET /health` (any HTTP response
+    /// counts) within 2 seconds.
+    pub async fn probe(&self) -> bool {
+        let uri = format!("http://{}{}/health", self.authority, self.prefix);
+        let Ok(req) = Request::get(uri).body(Body::empty()) else {
+            return false;
+        };
+        match tokio::time::timeout(Duration::from_secs(2), self.client.request(req)).await {
+            Ok(Ok(_)) => true,
+            Ok(Err(err)) => {
+                tracing::debug!(error = %err, "readiness: upstream unreachable");
+                false
+            }
+            Err(_) => false,
+        }
     }
 
     fn target(&self, ctx: &RequestContext) -> Result<Uri, GatewayError> {

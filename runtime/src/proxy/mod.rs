@@ -2,14 +2,18 @@
 //! plugin's `authenticate`, and then either answer (plugin route, host app route, refusal)
 //! or forward to the upstream MLflow server.
 //!
-//! Layer order (outermost first): [`prepare`] (request id, header limits, path
+//! Layer order (outermost first): [`observe`] (metrics, audit line, `X-Request-Id` on the
+//! response) → [`prepare`] (request id, header limits, path
 //! normalisation, identity-header stripping, route classification) → [`auth_layer`]
 //! (plugin call, fail closed) → [`dispatch`] (plugin route, host app, or [`forward`]).
 
 pub mod auth_layer;
+pub mod body_timeout;
 pub mod dispatch;
 pub mod error;
 pub mod forward;
+pub mod framing;
+pub mod observe;
 pub mod path;
 pub mod prepare;
 pub mod serve;
@@ -19,6 +23,7 @@ use std::sync::Arc;
 use arc_swap::ArcSwap;
 use axum::Router;
 
+use crate::brute_force::BruteForce;
 use crate::config::ServerConfig;
 use crate::host_app::HostApp;
 use crate::plugin::{LoadedPlugin, RouteSpec};
@@ -37,6 +42,10 @@ pub struct GatewayState {
     pub public_routes: Vec<RouteSpec>,
     /// Client for the upstream MLflow server.
     pub upstream: forward::Upstream,
+    /// The decision audit log (off unless `[audit]` enables it).
+    pub audit: crate::audit::AuditLog,
+    /// Failed-authentication limits (per username/address); see [`crate::brute_force`].
+    pub brute_force: BruteForce,
 }
 
 impl GatewayState {
@@ -45,6 +54,24 @@ impl GatewayState {
         server: ServerConfig,
         plugin: LoadedPlugin,
         host_app: Option<Arc<dyn HostApp>>,
+        brute_force: BruteForce,
+    ) -> Result<Arc<Self>, String> {
+        Self::with_audit(
+            server,
+            plugin,
+            host_app,
+            brute_force,
+            crate::audit::AuditLog::off(),
+        )
+    }
+
+    /// [`Self::new`] with an audit log.
+    pub fn with_audit(
+        server: ServerConfig,
+        plugin: LoadedPlugin,
+        host_app: Option<Arc<dyn HostApp>>,
+        brute_force: BruteForce,
+        audit: crate::audit::AuditLog,
     ) -> Result<Arc<Self>, String> {
         let upstream = forward::Upstream::new(&server)?;
         let public_routes = public_routes(&server.public_prefixes);
@@ -54,6 +81,8 @@ impl GatewayState {
             host_app,
             public_routes,
             upstream,
+            audit,
+            brute_force,
         }))
     }
 
@@ -108,6 +137,10 @@ pub fn app(state: Arc<GatewayState>) -> Router {
         .layer(axum::middleware::from_fn_with_state(
             state.clone(),
             prepare::prepare,
+        ))
+        .layer(axum::middleware::from_fn_with_state(
+            state.clone(),
+            observe::observe,
         ))
         .with_state(state)
 }

@@ -125,6 +125,9 @@ pub fn encode_for_upstream(path: &str) -> String {
 }
 
 #[cfg(test)]
+mod proptests;
+
+#[cfg(test)]
 mod tests {
     use super::*;
 

@@ -10,7 +10,11 @@ use axum::response::{IntoResponse, Response};
 use http::header::CONTENT_LENGTH;
 use http::HeaderMap;
 
-use super::{path, GatewayError, GatewayState};
+use tracing::Instrument;
+
+use super::observe::Decision;
+use super::{framing, path, GatewayError, GatewayState};
+use crate::metrics::Outcome;
 use crate::plugin::LoadedPlugin;
 
 /// How the gateway will treat a request, decided on the normalised path.
@@ -68,11 +72,20 @@ pub async fn prepare(
     next: Next,
 ) -> Response {
     let request_id: Arc<str> = Arc::from(uuid::Uuid::new_v4().simple().to_string());
+    let span = tracing::info_span!("request", request_id = %request_id);
     match check(&state, &mut req, request_id.clone()) {
-        Ok(()) => next.run(req).await,
+        Ok(()) => next.run(req).instrument(span).await,
         Err(err) => {
             tracing::info!(request_id = %request_id, error = %err, "request refused before authentication");
-            err.into_response()
+            let mut response = err.into_response();
+            response.extensions_mut().insert(Decision {
+                outcome: Outcome::Rejected,
+                request_id,
+                user: None,
+                path: String::new(),
+                plugin: state.plugin.load().info.clone(),
+            });
+            response
         }
     }
 }
@@ -93,17 +106,26 @@ fn check(
             limit: limits.max_header_bytes,
         });
     }
-    if let Some(len) = content_length(req.headers())? {
-        if len > limits.max_body_bytes {
+    framing::check_host(req)?;
+    framing::check_transfer_encoding(req)?;
+    match content_length(req.headers())? {
+        Some(len) if len > limits.max_body_bytes => {
             return Err(GatewayError::BodyTooLarge {
                 limit: limits.max_body_bytes,
             });
         }
+        Some(_) => {}
+        None => framing::limit_body(req, limits.max_body_bytes),
     }
     let raw_path = req.uri().path().to_string();
     let path = path::normalize(&raw_path)?;
     let query = req.uri().query().unwrap_or("").to_string();
     strip_owned_headers(req.headers_mut(), &limits.identity_header);
+    let body = std::mem::take(req.body_mut());
+    *req.body_mut() = axum::body::Body::new(super::body_timeout::IdleTimeout::new(
+        body,
+        std::time::Duration::from_secs(limits.body_read_timeout_secs),
+    ));
     let plugin = state.plugin.load_full();
     let route = classify(state, &plugin, req.method(), &path);
     let client_addr = req
@@ -141,10 +163,26 @@ fn content_length(headers: &HeaderMap) -> Result<Option<u64>, GatewayError> {
     Ok(found)
 }
 
-/// Removes every client-sent spelling of the identity header (any case, `_` for `-`),
-/// the client's request id, and hop-by-hop headers.
+/// Client-sent forwarding headers: the exact names are replaced when forwarding; their
+/// `_`/`.` aliases are removed here, since some upstreams fold those into the real name.
+const FORWARDING_HEADERS: [&str; 5] = [
+    "forwarded",
+    "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
+];
+
+/// A header name with `_` and `.` read as `-` (names are already lower case).
+fn canonical_name(name: &str) -> String {
+    name.replace(['_', '.'], "-")
+}
+
+/// Removes every client-sent spelling of the identity header (any case, `_` or `.` for
+/// `-`), the client's request id, `_`/`.` aliases of forwarding headers, and hop-by-hop
+/// headers.
 pub fn strip_owned_headers(headers: &mut HeaderMap, identity_header: &str) {
-    let identity = identity_header.to_ascii_lowercase().replace('_', "-");
+    let identity = canonical_name(&identity_header.to_ascii_lowercase());
     let listed: Vec<String> = headers
         .get_all(http::header::CONNECTION)
         .iter()
@@ -155,9 +193,10 @@ pub fn strip_owned_headers(headers: &mut HeaderMap, identity_header: &str) {
     let doomed: Vec<_> = headers
         .keys()
         .filter(|name| {
-            let canonical = name.as_str().replace('_', "-");
+            let canonical = canonical_name(name.as_str());
             canonical == identity
                 || canonical == "x-request-id"
+                || (canonical != name.as_str() && FORWARDING_HEADERS.contains(&canonical.as_str()))
                 || HOP_BY_HOP.contains(&name.as_str())
                 || listed.iter().any(|l| l == name.as_str())
         })

@@ -34,6 +34,10 @@ pub(crate) enum Arg<'a> {
     OptText(Option<&'a str>),
     /// A boolean (`is_admin`).
     Bool(bool),
+    /// A nullable integer.
+    OptInt(Option<i64>),
+    /// A nullable byte string (`BLOB` / `BYTEA`).
+    OptBytes(Option<&'a [u8]>),
 }
 
 /// A result row of either backend.
@@ -71,6 +75,22 @@ impl DbRow {
         }
     }
 
+    /// Nullable integer column `idx` (64-bit).
+    pub(crate) fn opt_i64(&self, idx: usize) -> Result<Option<i64>, sqlx::Error> {
+        match self {
+            DbRow::Sqlite(r) => r.try_get::<Option<i64>, _>(idx),
+            DbRow::Pg(r) => r.try_get::<Option<i64>, _>(idx),
+        }
+    }
+
+    /// Nullable byte-string column `idx`.
+    pub(crate) fn opt_bytes(&self, idx: usize) -> Result<Option<Vec<u8>>, sqlx::Error> {
+        match self {
+            DbRow::Sqlite(r) => r.try_get::<Option<Vec<u8>>, _>(idx),
+            DbRow::Pg(r) => r.try_get::<Option<Vec<u8>>, _>(idx),
+        }
+    }
+
     /// Nullable boolean column `idx`.
     pub(crate) fn opt_bool(&self, idx: usize) -> Result<Option<bool>, sqlx::Error> {
         match self {
@@ -105,6 +125,8 @@ fn sqlite_query<'q>(
             Arg::Text(v) => q.bind(v),
             Arg::OptText(v) => q.bind(v),
             Arg::Bool(v) => q.bind(v),
+            Arg::OptInt(v) => q.bind(v),
+            Arg::OptBytes(v) => q.bind(v),
         };
     }
     q
@@ -121,6 +143,8 @@ fn pg_query<'q>(
             Arg::Text(v) => q.bind(v),
             Arg::OptText(v) => q.bind(v),
             Arg::Bool(v) => q.bind(v),
+            Arg::OptInt(v) => q.bind(v),
+            Arg::OptBytes(v) => q.bind(v),
         };
     }
     q

@@ -10,11 +10,17 @@
 //! * Operations are split by topic: [`users`], [`roles`], [`grants`].
 //!
 //! Every successful write bumps an in-memory [`Store::generation`] counter that caches can
-//! compare against.
+//! compare against, and the `mlauth_changes` row in the same transaction, so that other
+//! instances sharing the database notice it ([`changes`]). mlauth's own tables
+//! ([`mlauth_schema`], all named `mlauth_…`) are created next to MLflow's.
 
+pub mod access_tokens;
+pub mod changes;
 mod db;
 pub mod grants;
+pub mod kv;
 pub mod migrate;
+pub mod mlauth_schema;
 mod model;
 pub mod roles;
 pub mod schema;
@@ -25,7 +31,6 @@ pub mod workspaces;
 mod tests;
 
 use std::str::FromStr;
-use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -33,9 +38,12 @@ use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
 use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
 use sqlx::{PgPool, SqlitePool};
 
+pub use access_tokens::AccessToken;
+pub use changes::{ChangeWatcher, DEFAULT_POLL_INTERVAL};
 pub use db::DbKind;
 pub(crate) use db::{Arg, DbRow, Session};
 pub use grants::scorer_pattern;
+pub use kv::KvStore;
 pub use model::{GrantRow, Role, RolePermission, User, UserPermissionRow, UserRoleAssignment};
 
 /// The workspace every grant lives in when workspaces are disabled.
@@ -68,6 +76,7 @@ impl From<sqlx::Error> for StoreError {
                 "Value too long for the auth database column.".to_string(),
             );
         }
+        crate::metrics::store_error();
         StoreError::Unavailable(err)
     }
 }
@@ -271,7 +280,7 @@ fn unsupported_uri(uri: &str) -> StoreError {
 struct Inner {
     pool: Pool,
     revision: String,
-    generation: AtomicU64,
+    changes: tokio::sync::watch::Sender<u64>,
 }
 
 /// Handle to the auth database. Cheap to clone; all clones share one pool.
@@ -308,11 +317,15 @@ impl Store {
                 return Err(err);
             }
         };
+        if let Err(err) = mlauth_schema::ensure(&pool).await {
+            pool.close().await;
+            return Err(err);
+        }
         Ok(Store {
             inner: Arc::new(Inner {
                 pool,
                 revision,
-                generation: AtomicU64::new(0),
+                changes: tokio::sync::watch::Sender::new(0),
             }),
         })
     }
@@ -327,9 +340,15 @@ impl Store {
         &self.inner.revision
     }
 
-    /// Counter bumped by every successful write through this handle.
+    /// Counter bumped by every successful write through this handle and, while a
+    /// [`ChangeWatcher`] runs, by writes of other instances ([`changes`]).
     pub fn generation(&self) -> u64 {
-        self.inner.generation.load(Ordering::Acquire)
+        *self.inner.changes.borrow()
+    }
+
+    /// Checks the database answers (readiness probe): takes a pooled connection.
+    pub async fn ping(&self) -> Result<()> {
+        self.read().await.map(drop)
     }
 
     /// Closes the pool; later calls fail with [`StoreError::Unavailable`].
@@ -345,10 +364,11 @@ impl Store {
         self.inner.pool.write().await
     }
 
-    /// Commits `session` and bumps the generation.
-    pub(crate) async fn commit(&self, session: Session) -> Result<()> {
+    /// Bumps the shared change counter inside `session`, commits it and bumps the generation.
+    pub(crate) async fn commit(&self, mut session: Session) -> Result<()> {
+        changes::bump(&mut session).await?;
         session.commit().await?;
-        self.inner.generation.fetch_add(1, Ordering::AcqRel);
+        self.bump_generation();
         Ok(())
     }
 }

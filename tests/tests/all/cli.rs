@@ -6,7 +6,7 @@ use std::process::Command;
 use mlauth_tests::wasm;
 
 /// The `mlauth` binary built by `cargo test --workspace` (next to the test executable's directory).
-fn mlauth_bin() -> PathBuf {
+pub(crate) fn mlauth_bin() -> PathBuf {
     let exe = std::env::current_exe().unwrap();
     let dir = exe.parent().unwrap().parent().unwrap();
     let bin = dir.join("mlauth");

@@ -73,7 +73,7 @@ async fn a_pinned_digest_must_match() {
 async fn an_app_route_clashing_with_a_host_route_is_a_load_error() {
     let err = load_error(
         wasm::CUSTOM_AUTH_APP,
-        "[plugins.test-app.config]\nextra_route = \"/health\"\n",
+        "[store]\ndatabase_uri = \"sqlite::memory:\"\n[plugins.test-app]\ngrants = [\"users\", \"kv\", \"crypto\"]\n[plugins.test-app.config]\nextra_route = \"/health\"\n",
     )
     .await;
     assert!(

@@ -7,9 +7,9 @@
 
 use serde_json::Value;
 
-use super::params::coerce_int;
 use super::responses::ApiError;
 use super::Call;
+use crate::basic_auth::params::python::coerce_int;
 use crate::basic_auth::permissions::{point_permission, Grant, Permission, ResourceType};
 use crate::store::{GrantRow, DEFAULT_WORKSPACE};
 

@@ -8,12 +8,12 @@
 
 mod access;
 mod legacy;
-mod params;
 mod permissions;
-mod responses;
+pub(crate) mod responses;
 mod roles;
 mod routing;
 mod signup;
+mod tokens;
 mod users;
 
 #[cfg(test)]
@@ -22,10 +22,10 @@ mod tests;
 use axum::response::{IntoResponse, Response};
 use http::Method;
 
-use self::params::Params;
 use self::responses::{ApiError, Outcome};
 use self::routing::{refuse_unknown, table, wrong_method, Endpoint};
 use super::app::{ApiRequest, BasicAuthCore};
+use crate::basic_auth::params::flask::FlaskParams as Params;
 use crate::plugin::RouteSpec;
 use crate::store::User;
 
@@ -115,6 +115,9 @@ async fn dispatch(call: &Call<'_>, endpoint: Endpoint) -> Outcome {
         Endpoint::ListUserRoles => roles::list_user_roles(call).await,
         Endpoint::ListRoleUsers => roles::list_role_users(call).await,
         Endpoint::Legacy(kind, op) => legacy::handle(call, kind, op).await,
+        Endpoint::CreateAccessToken => tokens::create(call).await,
+        Endpoint::ListAccessTokens => tokens::list(call).await,
+        Endpoint::DeleteAccessToken => tokens::delete(call).await,
     }
 }
 
@@ -144,5 +147,8 @@ async fn validator(call: &Call<'_>, endpoint: Endpoint) -> Result<bool, ApiError
         | Endpoint::UnassignRole
         | Endpoint::ListRoleUsers => access::can_manage_roles(call).await,
         Endpoint::Legacy(kind, _) => legacy::can_manage(call, kind).await,
+        Endpoint::CreateAccessToken
+        | Endpoint::ListAccessTokens
+        | Endpoint::DeleteAccessToken => Ok(tokens::is_self(call)),
     }
 }

@@ -42,6 +42,9 @@ pub(super) enum Endpoint {
     ListUserRoles,
     ListRoleUsers,
     Legacy(LegacyKind, LegacyOp),
+    CreateAccessToken,
+    ListAccessTokens,
+    DeleteAccessToken,
 }
 
 /// Endpoints under `/api/<v>.0/mlflow` (and their `/ajax-api` twin when `twin`).
@@ -141,6 +144,28 @@ const V3_RBAC: &[Group] = &[
     },
 ];
 
+/// mlauth's personal access tokens (not in MLflow; `docs/access-tokens.md`).
+const V2_TOKENS: &[Group] = &[
+    Group {
+        version: 2,
+        method: Method::POST,
+        twin: true,
+        routes: &[("/users/access-tokens/create", Endpoint::CreateAccessToken)],
+    },
+    Group {
+        version: 2,
+        method: Method::GET,
+        twin: true,
+        routes: &[("/users/access-tokens/list", Endpoint::ListAccessTokens)],
+    },
+    Group {
+        version: 2,
+        method: Method::DELETE,
+        twin: true,
+        routes: &[("/users/access-tokens/delete", Endpoint::DeleteAccessToken)],
+    },
+];
+
 /// The bare sign-up page (MLflow registers it without an API prefix).
 const SIGNUP_PATH: &str = "/signup";
 
@@ -149,7 +174,7 @@ pub(super) fn table() -> &'static HashMap<String, (Method, Endpoint)> {
     static TABLE: OnceLock<HashMap<String, (Method, Endpoint)>> = OnceLock::new();
     TABLE.get_or_init(|| {
         let mut table = HashMap::new();
-        for group in V2_USERS.iter().chain(V3_RBAC) {
+        for group in V2_USERS.iter().chain(V3_RBAC).chain(V2_TOKENS) {
             for (suffix, endpoint) in group.routes {
                 let entry = (group.method.clone(), *endpoint);
                 table.insert(

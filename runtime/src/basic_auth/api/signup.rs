@@ -15,10 +15,10 @@ use http::StatusCode;
 use serde_json::Value;
 use sha2::Sha256;
 
-use super::params::{mimetype, parse_urlencoded};
 use super::responses::{html, html_escape, ApiError, Outcome};
 use super::users::create_user;
 use super::Call;
+use crate::basic_auth::params::{mimetype, parse_urlencoded};
 
 /// The page MLflow renders (its template with the MLflow logo), `{csrf_token}` to fill in.
 const PAGE: &str = include_str!("signup_page.html");
@@ -116,7 +116,7 @@ pub(super) fn alert(message: &str, href: &str) -> String {
 
 /// `POST users/create-ui` (admins only; see the module docs).
 pub(super) async fn create_user_ui(call: &Call<'_>) -> Outcome {
-    let form_request = mimetype(call.req) == "application/x-www-form-urlencoded";
+    let form_request = mimetype(&call.req.headers) == "application/x-www-form-urlencoded";
     let form = match form_request {
         true => parse_urlencoded(&String::from_utf8_lossy(&call.req.body)),
         false => Vec::new(),

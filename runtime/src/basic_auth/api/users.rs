@@ -4,11 +4,12 @@
 
 use serde_json::{json, Value};
 
-use super::params::{is_falsy, is_json, py_repr_value, py_str};
 use super::responses::{empty_ok, json_ok, ApiError, Outcome};
 use super::Call;
 use crate::basic_auth::app::BasicAuthCore;
 use crate::basic_auth::ini::{meets_password_policy, PASSWORD_POLICY_MESSAGE};
+use crate::basic_auth::params::is_json;
+use crate::basic_auth::params::python::{is_falsy, py_repr_value, py_str};
 use crate::basic_auth::password::generate_password_hash;
 use crate::store::{Role, User};
 
@@ -57,7 +58,7 @@ pub(super) async fn create_user(
 
 /// `POST users/create`.
 pub(super) async fn create(call: &Call<'_>) -> Outcome {
-    if !is_json(call.req) {
+    if !is_json(&call.req.headers) {
         return Err(ApiError::text_400(
             "Invalid content type. Must be application/json",
         ));
@@ -135,7 +136,7 @@ pub(super) async fn update_password(call: &Call<'_>) -> Outcome {
         };
         let verified = call
             .core
-            .verify_credentials(&username, &py_str(&current))
+            .verify_password(&username, &py_str(&current))
             .await
             .map_err(|e| {
                 tracing::error!(error = %e, "current-password check failed");

@@ -1,5 +1,6 @@
-//! The `users` capability backed by the basic-auth store: credential checks with the
-//! cache of successful checks, constant cost for unknown users, MLflow's legacy-admin rule.
+//! The `users` capability backed by the basic-auth store: credential checks (passwords with
+//! the cache of successful checks, personal access tokens), constant cost for unknown users,
+//! MLflow's legacy-admin rule.
 
 use std::sync::Arc;
 
@@ -22,6 +23,13 @@ impl UserDirectory for StoreDirectory {
         password: &'a str,
     ) -> BoxFuture<'a, Result<Option<UserRecord>, DirectoryError>> {
         self.0.verify_credentials(username, password).boxed()
+    }
+
+    fn verify_token<'a>(
+        &'a self,
+        token: &'a str,
+    ) -> BoxFuture<'a, Result<Option<UserRecord>, DirectoryError>> {
+        self.0.verify_token(token, None).boxed()
     }
 
     fn get<'a>(
@@ -50,26 +58,46 @@ fn record(user: User) -> UserRecord {
 }
 
 impl BasicAuthCore {
-    /// Checks credentials. Successes are cached (keyed by an HMAC of the credentials); a
-    /// failure always pays one full hash check, an unknown user included.
+    /// Checks credentials: `password` is the user's password or one of the user's personal
+    /// access tokens (see [`crate::basic_auth::access_tokens`]).
     pub async fn verify_credentials(
         &self,
         username: &str,
         password: &str,
     ) -> Result<Option<UserRecord>, DirectoryError> {
-        if let Some(hit) = self.cache.get(username, password) {
-            return Ok(Some(UserRecord {
-                id: hit.user_id,
-                username: username.to_string(),
-                is_admin: hit.is_admin,
-            }));
+        if crate::basic_auth::access_tokens::looks_like_token(password) {
+            if let Some(user) = self.verify_token(password, Some(username)).await? {
+                return Ok(Some(user));
+            }
+            // Not a valid token: it may still be a password that happens to look like one.
         }
+        self.verify_password(username, password).await
+    }
+
+    /// Checks a username and password (never a token). Successes are cached (keyed by an
+    /// HMAC of the credentials) and a hit is only used while the user's stored hash is still
+    /// the one it was verified against (one indexed read), so a password changed by any
+    /// writer of the database takes effect at once. A failure always pays one full hash
+    /// check, an unknown user included.
+    pub async fn verify_password(
+        &self,
+        username: &str,
+        password: &str,
+    ) -> Result<Option<UserRecord>, DirectoryError> {
+        self.sync_cache_with_store();
         let generation = self.cache.generation();
+        let hit = self.cache.get(username, password);
+        crate::metrics::credential_cache(hit.is_some());
         let user = self
             .store
             .find_user(username)
             .await
             .map_err(|e| DirectoryError(e.to_string()))?;
+        if let (Some(hit), Some(user)) = (hit, user.as_ref()) {
+            if hit.user_id == user.id && self.cache.hash_matches(&hit, &user.password_hash) {
+                return Ok(Some(record(user.clone())));
+            }
+        }
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
         let candidate = password.to_string();
         let matches = tokio::task::spawn_blocking(move || match stored_hash {
@@ -91,8 +119,27 @@ impl BasicAuthCore {
             );
             return Ok(None);
         }
-        self.cache
-            .insert(username, password, user.id, user.is_admin, generation);
+        self.cache.insert(
+            username,
+            password,
+            user.id,
+            user.is_admin,
+            &user.password_hash,
+            generation,
+        );
         Ok(Some(record(user)))
+    }
+
+    /// Clears the credential cache when the store's generation moved since the last look
+    /// (a write through this instance, another instance's write seen by the change
+    /// watcher, or a failed poll).
+    fn sync_cache_with_store(&self) {
+        let current = self.store.generation();
+        let seen = self
+            .seen_generation
+            .swap(current, std::sync::atomic::Ordering::AcqRel);
+        if seen != current {
+            self.cache.clear();
+        }
     }
 }

@@ -6,9 +6,11 @@
 //! forwarded or refused.
 
 mod directory;
+pub mod preflight;
 mod request;
 pub mod start;
 
+use std::sync::atomic::AtomicU64;
 use std::sync::Arc;
 
 use axum::extract::Request;
@@ -26,7 +28,7 @@ use crate::host_app::{HostApp, HostDecision};
 use crate::plugin::{Identity, RouteSpec};
 use crate::proxy::prepare::RequestContext;
 use crate::proxy::{mlflow_error, mlflow_error_json};
-use crate::store::{Store, StoreError};
+use crate::store::{ChangeWatcher, Store, StoreError, DEFAULT_POLL_INTERVAL};
 
 /// mlauth's credential-cache TTL when `auth_cache_ttl_seconds = 0` (MLflow's "disabled"):
 /// every write that could change a check's outcome invalidates the cache, so mlauth keeps
@@ -49,6 +51,11 @@ pub struct BasicAuthCore {
     /// Reads the upstream's API for the permission rules (run → experiment, ...), with a
     /// bounded TTL cache.
     pub resolver: crate::basic_auth::rules::Resolver,
+    /// The store generation the credential cache was last synchronised with.
+    seen_generation: AtomicU64,
+    /// Polls the database's change counter (other instances' writes); see
+    /// `docs/multi-instance.md`. `None` outside a tokio runtime.
+    _watcher: Option<ChangeWatcher>,
 }
 
 impl BasicAuthCore {
@@ -63,13 +70,18 @@ impl BasicAuthCore {
         let is_basic_auth = config.authorization_function.is_basic_auth();
         let upstream = upstream.trim_end_matches('/').to_string();
         let resolver = crate::basic_auth::rules::Resolver::new(&upstream);
+        let watcher = tokio::runtime::Handle::try_current()
+            .is_ok()
+            .then(|| store.watch_changes(DEFAULT_POLL_INTERVAL));
         Arc::new(Self {
+            seen_generation: AtomicU64::new(store.generation()),
             store,
             config,
             cache,
             is_basic_auth,
             upstream,
             resolver,
+            _watcher: watcher,
         })
     }
 }
@@ -101,6 +113,10 @@ impl HostApp for BasicAuthApp {
             }
         }
         .boxed()
+    }
+
+    fn ready(&self) -> BoxFuture<'_, bool> {
+        async move { self.core.store.ping().await.is_ok() }.boxed()
     }
 }
 

@@ -64,7 +64,7 @@ impl ApiRequest {
             .collect()
             .await
             .map_err(|e| {
-                if e.is::<http_body_util::LengthLimitError>() {
+                if crate::proxy::framing::is_body_too_large(&*e) {
                     ApiRequestError::TooLarge
                 } else {
                     ApiRequestError::Unreadable

@@ -4,13 +4,13 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use super::BasicAuthCore;
+use super::{preflight, BasicAuthCore};
 use crate::basic_auth::ini::{
     load_auth_config, validate_bootstrap_admin_username, validate_new_admin_password, AuthFunction,
     EnvSource, IniError, LEGACY_DEFAULT_ADMIN_PASSWORD,
 };
 use crate::basic_auth::password;
-use crate::store::{Store, StoreError};
+use crate::store::{Store, StoreError, StoreOptions};
 
 /// Why the basic-auth app could not start.
 #[derive(Debug, thiserror::Error)]
@@ -25,6 +25,15 @@ pub enum BasicAuthStartError {
         url: String,
         /// Cause (names `mlauth db upgrade` for old schemas).
         source: StoreError,
+    },
+    /// The SQLite database's location cannot be used (missing or read-only directory,
+    /// read-only file, full disk); the message names the path and the fix.
+    #[error("auth database {path}: {problem}")]
+    Location {
+        /// The database file.
+        path: PathBuf,
+        /// What is wrong and how to fix it.
+        problem: String,
     },
 }
 
@@ -42,14 +51,39 @@ pub async fn start(
     env: &impl EnvSource,
     upstream: &str,
 ) -> Result<BasicAuthStart, BasicAuthStartError> {
+    start_with(env, upstream, &StoreOptions::default()).await
+}
+
+/// [`start`] with explicit connection-pool settings (timeouts for a locked or unreachable
+/// database).
+pub async fn start_with(
+    env: &impl EnvSource,
+    upstream: &str,
+    options: &StoreOptions,
+) -> Result<BasicAuthStart, BasicAuthStartError> {
     let config = load_auth_config(env)?;
     let url = config.database_uri.redacted();
-    let store = Store::connect(&config.database_uri.to_sqlx_url())
-        .await
-        .map_err(|source| BasicAuthStartError::Store {
+    let sqlite = config.database_uri.sqlite_path().map(preflight::absolute);
+    let location = |problem: String| BasicAuthStartError::Location {
+        path: sqlite.clone().unwrap_or_default(),
+        problem,
+    };
+    let store_error = |source: StoreError| match sqlite
+        .as_deref()
+        .and_then(|p| preflight::explain_sqlite_error(p, &source))
+    {
+        Some(problem) => location(problem),
+        None => BasicAuthStartError::Store {
             url: url.clone(),
             source,
-        })?;
+        },
+    };
+    if let Some(path) = &sqlite {
+        preflight::check_sqlite_location(path).map_err(location)?;
+    }
+    let store = Store::connect_with(&config.database_uri.to_sqlx_url(), options)
+        .await
+        .map_err(store_error)?;
     bootstrap_admin(
         &store,
         config.admin_username.as_deref(),
@@ -58,10 +92,7 @@ pub async fn start(
     .await
     .map_err(|e| match e {
         BootstrapError::Ini(e) => BasicAuthStartError::Ini(e),
-        BootstrapError::Store(source) => BasicAuthStartError::Store {
-            url: url.clone(),
-            source,
-        },
+        BootstrapError::Store(source) => store_error(source),
     })?;
     let plugin = match &config.authorization_function {
         AuthFunction::Plugin(path) => Some(path.clone()),

@@ -13,13 +13,21 @@ fn put(
     user_id: i64,
     now: Instant,
 ) -> bool {
-    cache.insert_at(username, password, user_id, false, cache.generation(), now)
+    cache.insert_at(
+        username,
+        password,
+        user_id,
+        false,
+        "hash",
+        cache.generation(),
+        now,
+    )
 }
 
 #[test]
 fn hit_after_insert_returns_the_identity() {
     let cache = cache(10);
-    assert!(cache.insert("alice", "pw-alice-123", 7, true, cache.generation()));
+    assert!(cache.insert("alice", "pw-alice-123", 7, true, "hash", cache.generation()));
     let hit = cache.get("alice", "pw-alice-123").unwrap();
     assert_eq!((hit.user_id, hit.is_admin, hit.generation), (7, true, 0));
 }
@@ -129,15 +137,22 @@ fn an_insert_racing_an_invalidation_is_dropped() {
     let cache = cache(10);
     let before_check = cache.generation();
     cache.invalidate_user("alice"); // e.g. a password change lands during the scrypt check
-    assert!(!cache.insert("alice", "old-password", 1, false, before_check));
+    assert!(!cache.insert("alice", "old-password", 1, false, "hash", before_check));
     assert_eq!(cache.get("alice", "old-password"), None);
-    assert!(cache.insert("alice", "new-password", 1, false, cache.generation()));
+    assert!(cache.insert(
+        "alice",
+        "new-password",
+        1,
+        false,
+        "hash",
+        cache.generation()
+    ));
 }
 
 #[test]
 fn a_zero_sized_or_disabled_cache_stores_nothing() {
     let cache = cache(0);
-    assert!(!cache.insert("alice", "pw", 1, false, cache.generation()));
+    assert!(!cache.insert("alice", "pw", 1, false, "hash", cache.generation()));
     assert!(cache.is_empty());
     assert!(CredentialCache::from_settings(0, 10_000).is_none());
     assert!(CredentialCache::from_settings(60, 10_000).is_some());
@@ -160,7 +175,7 @@ fn concurrent_use_is_safe() {
             std::thread::spawn(move || {
                 for i in 0..200 {
                     let user = format!("user{}", (t * 200 + i) % 100);
-                    cache.insert(&user, "pw", i, false, cache.generation());
+                    cache.insert(&user, "pw", i, false, "hash", cache.generation());
                     let _ = cache.get(&user, "pw");
                     if i % 50 == 0 {
                         cache.invalidate_user(&user);
@@ -173,4 +188,15 @@ fn concurrent_use_is_safe() {
         thread.join().unwrap();
     }
     assert!(cache.len() <= 64);
+}
+
+#[test]
+fn a_hit_is_bound_to_the_hash_it_was_verified_against() {
+    let cache = CredentialCache::new(Duration::from_secs(60), 10);
+    assert!(cache.insert("alice", "pw", 1, false, "scrypt:a$b$c", cache.generation()));
+    let hit = cache.get("alice", "pw").expect("hit");
+    assert!(cache.hash_matches(&hit, "scrypt:a$b$c"));
+    // The stored hash changed (a password change by any writer): the hit no longer counts.
+    assert!(!cache.hash_matches(&hit, "scrypt:a$b$d"));
+    assert!(!cache.hash_matches(&hit, ""));
 }

@@ -17,7 +17,7 @@ use super::checks::{check_rename_rules, reject_reserved_name};
 use super::error::RuleResult;
 use super::hooks::{self, HookCtx};
 use super::matcher::Matched;
-use super::params::Params;
+use crate::basic_auth::params::Params;
 
 /// The decision for an admin: forward, with the side-effect hook MLflow runs for the route.
 pub async fn decide(

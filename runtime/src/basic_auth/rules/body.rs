@@ -28,7 +28,11 @@ pub async fn buffer_request(
     let (parts, body) = req.into_parts();
     match Limited::new(body, limit).collect().await {
         Ok(collected) => Ok((parts, collected.to_bytes())),
-        Err(err) if err.downcast_ref::<LengthLimitError>().is_some() => {
+        // The gateway-wide cap (chunked bodies) is a nested limit error: also 413.
+        Err(err)
+            if err.downcast_ref::<LengthLimitError>().is_some()
+                || crate::proxy::framing::is_body_too_large(&*err) =>
+        {
             Err(RuleError::BodyTooLarge { limit })
         }
         Err(err) => Err(RuleError::BodyUnreadable(err.to_string())),

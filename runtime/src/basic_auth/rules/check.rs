@@ -179,7 +179,9 @@ impl Check {
     }
 
     /// Whether the check reads request parameters from a JSON body (so the body is buffered).
-    /// Artifact transfers never are: their ids come from the path or the query.
+    /// Artifact transfers never are: their ids come from the path or the query. Routes with a
+    /// path parameter whose handler could also read it from the body (datasets, issues) are
+    /// buffered so that a body naming another resource is refused.
     pub fn reads_body(self) -> bool {
         !matches!(
             self,
@@ -195,8 +197,6 @@ impl Check {
                 | Check::ModelVersionArtifact
                 | Check::TraceArtifact
                 | Check::OtlpTraces
-                | Check::Dataset(_)
-                | Check::Issue(_)
                 | Check::ListWorkspaces
                 | Check::SecretsConfig
         )

@@ -7,9 +7,9 @@
 //! 2. admins pass, with the side effects MLflow runs for them too ([`admin`]);
 //! 3. for everyone else an unmapped route is refused (fail closed); otherwise the JSON body is
 //!    buffered (bounded), the parameters are extracted the way MLflow's handlers read them
-//!    ([`params`], ambiguity refused), the resources are resolved through the upstream's read
-//!    API ([`resolve`], [`lookups`]), the caller's grants are loaded once ([`engine`]) and
-//!    the check runs ([`checks`]);
+//!    ([`crate::basic_auth::params`], ambiguity refused), the resources are resolved
+//!    through the upstream's read API ([`resolve`], [`lookups`]), the caller's grants are
+//!    loaded once ([`engine`]) and the check runs ([`checks`]);
 //! 4. an allowed request is forwarded, possibly rewritten (search scoping, [`scope`]), with a
 //!    response hook (creator grants, grant renames/sweeps, listing filters, registry page
 //!    refill, redaction of references into vetoed tiers: [`hooks`], [`refill`], [`redact`]).
@@ -45,7 +45,6 @@ pub mod hooks;
 pub mod lookups;
 pub mod matcher;
 pub mod models_uri;
-pub mod params;
 pub mod redact;
 pub mod refill;
 pub mod resolve;
@@ -65,13 +64,13 @@ use crate::host_app::HostDecision;
 use crate::proxy::prepare::RequestContext;
 use crate::store::User;
 
+use crate::basic_auth::params::Params;
 use body::{buffer_request, json_request, rebuild_request, MAX_JSON_BODY};
 use check::Check;
 use checks::{Eval, Rewrite};
 use engine::Grants;
 use error::{RuleError, RuleResult};
 use matcher::Matched;
-use params::Params;
 
 pub use resolve::Resolver;
 

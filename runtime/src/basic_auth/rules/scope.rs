@@ -15,7 +15,7 @@ use crate::basic_auth::permissions::{canonical_experiment_id, ResourceType};
 
 use super::engine::Grants;
 use super::error::{RuleError, RuleResult};
-use super::params::field;
+use crate::basic_auth::params::field;
 
 /// How a `SearchExperiments` filter must be narrowed.
 #[derive(Debug, Clone, PartialEq, Eq)]

@@ -150,8 +150,17 @@ async fn rows(pool: &Pool, sql: &str) -> Vec<String> {
     rows.iter().map(|r| r.text(0).expect("text")).collect()
 }
 
-/// A sorted, normalized description of the schema (tables, columns, keys, indexes).
+/// A sorted, normalized description of MLflow's part of the schema (tables, columns, keys,
+/// indexes); mlauth's own `mlauth_*` tables are left out.
 async fn describe_schema(db: &TestDb) -> Vec<String> {
+    describe_all_schema(db)
+        .await
+        .into_iter()
+        .filter(|line| !line.contains("mlauth_"))
+        .collect()
+}
+
+async fn describe_all_schema(db: &TestDb) -> Vec<String> {
     let pool = db.raw().await;
     let mut out = Vec::new();
     match db.kind {

@@ -3,7 +3,9 @@
 //! set `MLAUTH_TEST_SKIP_POSTGRES=1` to skip the PostgreSQL variants).
 
 mod interop;
+mod kv;
 mod ops;
+mod shared;
 
 use sqlx::Connection;
 use std::future::Future;

@@ -6,6 +6,7 @@ mod permissions;
 mod role_admin;
 mod roles;
 mod signup;
+mod tokens;
 mod users;
 
 use std::collections::HashMap;
@@ -240,8 +241,13 @@ fn route_table_covers_every_endpoint_and_twin() {
         Some(vec![Method::DELETE])
     );
     assert_eq!(find("/signup"), Some(vec![Method::GET]));
-    // 26 endpoints, 25 with an ajax twin, 24 legacy routes, /signup.
-    assert_eq!(routes.len(), 26 + 25 + 24 + 1);
+    assert_eq!(
+        find("/ajax-api/2.0/mlflow/users/access-tokens/delete"),
+        Some(vec![Method::DELETE])
+    );
+    // 26 MLflow endpoints, 25 with an ajax twin, 24 legacy routes, /signup; 3 token
+    // endpoints with their twins.
+    assert_eq!(routes.len(), 26 + 25 + 24 + 1 + 3 * 2);
     assert!(routes.iter().all(|r| !r.public && is_api_path(&r.path)));
     assert!(!is_api_path("/api/2.0/mlflow/experiments/search"));
     assert!(!is_api_path("/api/2.0/mlflow/users/nonexistent"));

@@ -359,3 +359,24 @@ async fn delete_user_rules() {
     assert!(env.core.cache.get("alice", PASSWORD).is_none());
     assert!(env.core.store.find_user("alice").await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_cached_password_stops_counting_when_another_writer_changes_the_hash() {
+    let env = Env::new().await;
+    assert!(env.core.verify_credentials("bob", PASSWORD).await.unwrap().is_some());
+    assert!(env.core.cache.get("bob", PASSWORD).is_some(), "cached");
+    // Another writer of the same database (another instance, MLflow's tooling): no local
+    // invalidation, no counter bump here.
+    let other_hash = crate::basic_auth::password::generate_password_hash("Other-passw0rd-1");
+    let mut session = env.core.store.write().await.unwrap();
+    session
+        .execute(
+            "UPDATE users SET password_hash = $1 WHERE username = 'bob'",
+            &[crate::store::Arg::Text(&other_hash)],
+        )
+        .await
+        .unwrap();
+    session.commit().await.unwrap();
+    assert!(env.core.verify_credentials("bob", PASSWORD).await.unwrap().is_none());
+    assert!(env.core.verify_credentials("bob", "Other-passw0rd-1").await.unwrap().is_some());
+}

@@ -22,8 +22,8 @@ use super::engine::Grants;
 use super::error::{RuleError, RuleResult};
 use super::hooks::HookCtx;
 use super::matcher::Matched;
-use super::params::Params;
 use super::resolve::Resolver;
+use crate::basic_auth::params::Params;
 
 pub use artifacts::{canonical_artifact_path, proxy_subject, subject_allowed, ProxySubject};
 pub use misc::scorer_row_visible;

@@ -23,16 +23,22 @@ struct Target {
     stored_name: String,
 }
 
+/// The registry entity a name resolves to. A name that the upstream matched to an entity
+/// stored under another spelling (a case-insensitive database collation, trailing blanks)
+/// is refused: grants are keyed on the exact name, so judging the requested spelling would
+/// let a case variant slip past a grant or a `DENY` on the stored one.
 async fn resolve(ev: &Eval<'_>, name: &str) -> RuleResult<Option<Target>> {
-    Ok(ev
-        .resolver()
-        .registered_model(name)
-        .await?
-        .map(|rm| Target {
-            container: container_type(rm.is_prompt),
-            name: name.to_string(),
-            stored_name: rm.name,
-        }))
+    let Some(rm) = ev.resolver().registered_model(name).await? else {
+        return Ok(None);
+    };
+    if rm.name != name {
+        return Err(RuleError::Denied);
+    }
+    Ok(Some(Target {
+        container: container_type(rm.is_prompt),
+        name: name.to_string(),
+        stored_name: rm.name,
+    }))
 }
 
 /// `_registered_model_or_prompt_target`: a name that does not exist is refused.
@@ -132,8 +138,11 @@ pub(super) async fn evaluate(check: Check, ev: &Eval<'_>) -> RuleResult<Allowed>
             let name = name.ok_or_else(|| {
                 RuleError::InvalidParameter("Request must specify name parameter".into())
             })?;
+            // MLflow judges the name as a registered model; a prompt's own grants (a DENY
+            // on the prompt) must not be skipped either.
             ev.ensure_point(ResourceType::RegisteredModel, &name, Action::Read)?;
             let t = resolve(ev, &name).await?.ok_or(RuleError::Denied)?;
+            ev.ensure_point(t.container, &t.name, Action::Read)?;
             let version = Requirement::new(version_tier(t.container), "*", Action::NotDenied)
                 .or_fallback(t.container, t.name.as_str());
             ev.ensure_all(&[version])?;

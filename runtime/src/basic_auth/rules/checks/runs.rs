@@ -5,12 +5,12 @@ use serde_json::Value;
 use crate::basic_auth::permissions::{Action, Requirement, ResourceType};
 
 use super::{Allowed, Eval, Rewrite};
+use crate::basic_auth::params::{field, string_field};
 use crate::basic_auth::rules::check::{Check, ModelRefs};
 use crate::basic_auth::rules::engine::{
     bulk_in_experiments, child_of_experiment, create_in_experiment,
 };
 use crate::basic_auth::rules::error::{RuleError, RuleResult};
-use crate::basic_auth::rules::params::{field, string_field};
 use crate::basic_auth::rules::scope::{experiment_readable_with, narrow_experiment_ids};
 
 /// Most run ids one bulk metric-history call may name (each is resolved upstream).

@@ -5,9 +5,9 @@
 use crate::basic_auth::permissions::{Action, ResourceType};
 
 use super::{Allowed, Eval};
+use crate::basic_auth::params::string_field;
 use crate::basic_auth::rules::check::Check;
 use crate::basic_auth::rules::error::{RuleError, RuleResult};
-use crate::basic_auth::rules::params::string_field;
 
 /// `experiment_ids` of a create/search/add request; at least one is required (MLflow denies
 /// an unscoped request rather than listing every dataset).

@@ -9,12 +9,12 @@ use crate::basic_auth::permissions::{Action, Requirement, ResourceType};
 
 use super::runs::run_requirements;
 use super::{Allowed, Eval};
+use crate::basic_auth::params::{field, string_field, string_list_field};
 use crate::basic_auth::rules::check::{Check, TraceId};
 use crate::basic_auth::rules::engine::{
     bulk_in_experiments, child_of_experiment, create_in_experiment,
 };
 use crate::basic_auth::rules::error::{RuleError, RuleResult};
-use crate::basic_auth::rules::params::{field, string_field, string_list_field};
 use crate::basic_auth::rules::scope::selected_tiers;
 
 /// Most trace ids one batch call may name (each is resolved upstream).

@@ -6,10 +6,10 @@ use serde_json::{Map, Value};
 use crate::basic_auth::permissions::{Action, Requirement, ResourceType};
 
 use super::{hook_ctx, Allowed, Eval, Rewrite};
+use crate::basic_auth::params::string_field;
 use crate::basic_auth::rules::check::Check;
 use crate::basic_auth::rules::error::{RuleError, RuleResult};
 use crate::basic_auth::rules::hooks::grant_experiment_creator;
-use crate::basic_auth::rules::params::string_field;
 use crate::basic_auth::rules::scope::{experiment_scope, scoped_filter};
 
 /// Every experiment-scoped tier a delete (or restore) of the experiment reaches.

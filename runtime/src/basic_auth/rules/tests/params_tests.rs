@@ -1,7 +1,7 @@
 //! Parameter extraction (reference §5.1) and its refusals.
 
+use crate::basic_auth::params::{camel_case, parse_body, parse_query, Params};
 use crate::basic_auth::rules::error::RuleError;
-use crate::basic_auth::rules::params::{camel_case, parse_body, parse_query, Params};
 
 fn params(method: &str, query: &str, body: Option<&str>) -> Params {
     Params::new(method, query, body.map(str::as_bytes), Vec::new()).expect("parses")

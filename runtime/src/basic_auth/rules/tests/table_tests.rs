@@ -147,3 +147,18 @@ fn bodies_are_buffered_only_for_json_checks() {
     assert!(!Check::RunArtifactUpload.reads_body());
     assert!(!Check::Deny.is_rule() && !Check::AuthApi.is_rule() && Check::AdminOnly.is_rule());
 }
+
+#[test]
+fn routes_with_path_ids_read_the_body_so_a_second_id_is_refused() {
+    for (method, path) in [
+        ("DELETE", "/api/3.0/mlflow/datasets/d-1"),
+        ("POST", "/api/3.0/mlflow/datasets/d-1/records"),
+        ("PATCH", "/api/3.0/mlflow/issues/i-1"),
+        ("PATCH", "/api/2.0/mlflow/logged-models/m-1"),
+    ] {
+        let check = check(method, path).unwrap_or_else(|| panic!("{method} {path}"));
+        assert!(check.reads_body(), "{method} {path}: {check:?}");
+    }
+    let upload = check("PUT", "/api/2.0/mlflow-artifacts/artifacts/1/x").unwrap();
+    assert!(!upload.reads_body(), "artifact uploads stream");
+}

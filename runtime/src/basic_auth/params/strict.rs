@@ -1,6 +1,7 @@
-//! Request parameters the way MLflow's validators and handlers read them (reference §5.1),
-//! made unambiguous: where MLflow's validator and its handler could read different values,
-//! mlauth refuses the request (400) instead of guessing.
+//! The strict reading, used by the authorization rules: request parameters the way MLflow's
+//! validators and handlers read them (reference §5.1), made unambiguous. Where MLflow's
+//! validator and its handler could read different values, mlauth refuses the request (400)
+//! instead of guessing.
 //!
 //! * `GET`: the query string (`parse_qsl`: `&` separators, `+` is a space); with no query at
 //!   all, the JSON body (the handlers' `_get_request_message` falls back to it).
@@ -15,7 +16,8 @@
 
 use serde_json::{Map, Value};
 
-use super::error::{RuleError, RuleResult};
+use super::{camel_case, parse_query, unwrap_double_encoded};
+use crate::basic_auth::rules::error::{RuleError, RuleResult};
 
 /// The parsed parameters of one request.
 #[derive(Debug, Clone, Default)]
@@ -26,41 +28,6 @@ pub struct Params {
     captures: Vec<(&'static str, String)>,
 }
 
-/// lowerCamelCase of a snake_case name, as protobuf's `json_name` (`experiment_id` → `experimentId`).
-pub fn camel_case(name: &str) -> String {
-    let mut out = String::with_capacity(name.len());
-    let mut upper = false;
-    for c in name.chars() {
-        if c == '_' {
-            upper = true;
-        } else if upper {
-            out.extend(c.to_uppercase());
-            upper = false;
-        } else {
-            out.push(c);
-        }
-    }
-    out
-}
-
-/// `urllib.parse.parse_qsl(keep_blank_values=True)`; invalid UTF-8 is refused.
-pub fn parse_query(raw: &str) -> RuleResult<Vec<(String, String)>> {
-    let decode = |s: &str| {
-        let spaced = s.replace('+', " ");
-        percent_encoding::percent_decode_str(&spaced)
-            .decode_utf8()
-            .map(|c| c.into_owned())
-            .map_err(|_| RuleError::InvalidParameter("The query string is not valid UTF-8.".into()))
-    };
-    raw.split('&')
-        .filter(|piece| !piece.is_empty())
-        .map(|piece| {
-            let (k, v) = piece.split_once('=').unwrap_or((piece, ""));
-            Ok((decode(k)?, decode(v)?))
-        })
-        .collect()
-}
-
 /// The JSON object of a body: empty → `None`; a double-encoded string is decoded again; a
 /// non-object is an empty object (MLflow coerces it to `{}`); malformed JSON is a 400.
 pub fn parse_body(bytes: &[u8]) -> RuleResult<Option<Map<String, Value>>> {
@@ -68,10 +35,8 @@ pub fn parse_body(bytes: &[u8]) -> RuleResult<Option<Map<String, Value>>> {
         return Ok(None);
     }
     let malformed = || RuleError::InvalidParameter("The request body is not valid JSON.".into());
-    let mut value: Value = serde_json::from_slice(bytes).map_err(|_| malformed())?;
-    if let Value::String(inner) = &value {
-        value = serde_json::from_str(inner).map_err(|_| malformed())?;
-    }
+    let value: Value = serde_json::from_slice(bytes).map_err(|_| malformed())?;
+    let value = unwrap_double_encoded(value).ok_or_else(malformed)?;
     Ok(Some(match value {
         Value::Object(map) => map,
         _ => Map::new(),
