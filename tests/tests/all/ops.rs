@@ -56,7 +56,7 @@ async fn metrics_and_audit_record_every_decision_without_secrets() {
     );
     assert_eq!(
         client
-            .get(gw.at("/a/%2e%2e/b"))
+            .get(gw.at("/api/a%2fb"))
             .send()
             .await
             .unwrap()
