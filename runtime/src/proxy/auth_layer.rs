@@ -90,7 +90,12 @@ pub async fn plugin_view(
     let small = declared.is_some_and(|len| len <= state.server.plugin_body_limit);
     let (body, buffered) = match small || force_buffer {
         true => {
-            let bytes = collect_limited(body, state.server.plugin_body_limit, state.server.max_body_bytes).await?;
+            let bytes = collect_limited(
+                body,
+                state.server.plugin_body_limit,
+                state.server.max_body_bytes,
+            )
+            .await?;
             (Body::from(bytes.clone()), Some(bytes))
         }
         false => (body, None),
