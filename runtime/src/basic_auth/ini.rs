@@ -11,9 +11,9 @@ mod configparser;
 mod database_uri;
 mod error;
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod tests;
 
 pub use admin::{
     meets_password_policy, validate_bootstrap_admin_username, validate_new_admin_password,

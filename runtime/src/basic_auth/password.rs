@@ -11,9 +11,9 @@
 //! so a hostile database row cannot make one login cost gigabytes or minutes.
 
 #[cfg(test)]
-mod tests;
-#[cfg(test)]
 mod proptests;
+#[cfg(test)]
+mod tests;
 
 use pbkdf2::pbkdf2_hmac;
 use rand::rngs::OsRng;

@@ -31,7 +31,11 @@ pub fn check_host(req: &Request) -> Result<(), GatewayError> {
         return Err(GatewayError::BadRequest("more than one Host header"));
     }
     if let (Some(target), Some(host)) = (req.uri().authority(), host) {
-        if !target.as_str().as_bytes().eq_ignore_ascii_case(host.as_bytes()) {
+        if !target
+            .as_str()
+            .as_bytes()
+            .eq_ignore_ascii_case(host.as_bytes())
+        {
             return Err(GatewayError::BadRequest(
                 "the request target names a different host than the Host header",
             ));
@@ -108,7 +112,8 @@ mod tests {
         let with = |values: &[&str]| {
             let mut req = request("/x", &[]);
             for v in values {
-                req.headers_mut().append(TRANSFER_ENCODING, v.parse().unwrap());
+                req.headers_mut()
+                    .append(TRANSFER_ENCODING, v.parse().unwrap());
             }
             check_transfer_encoding(&req).is_ok()
         };
@@ -128,6 +133,9 @@ mod tests {
         let mut req = request("/x", &[]);
         *req.body_mut() = Body::from(vec![b'a'; 10]);
         limit_body(&mut req, 10);
-        assert_eq!(req.into_body().collect().await.unwrap().to_bytes().len(), 10);
+        assert_eq!(
+            req.into_body().collect().await.unwrap().to_bytes().len(),
+            10
+        );
     }
 }

@@ -11,7 +11,11 @@ use proptest::prelude::*;
 use super::*;
 
 fn parse(text: &str) -> Result<AuthConfig, IniError> {
-    parse_auth_config(text, Path::new("/etc/mlauth"), &HashMap::<String, String>::new())
+    parse_auth_config(
+        text,
+        Path::new("/etc/mlauth"),
+        &HashMap::<String, String>::new(),
+    )
 }
 
 const ENTRIES: [(&str, &str); 4] = [
@@ -32,7 +36,14 @@ fn line(key: &str, value: &str, upper: &[bool], sep: &str) -> String {
 }
 
 fn noise() -> impl Strategy<Value = &'static str> {
-    prop::sample::select(vec!["", "\n", "# a comment\n", "; another\n", "   # indented\n", "\t\n"])
+    prop::sample::select(vec![
+        "",
+        "\n",
+        "# a comment\n",
+        "; another\n",
+        "   # indented\n",
+        "\t\n",
+    ])
 }
 
 proptest! {

@@ -21,7 +21,11 @@ fn header_value() -> impl Strategy<Value = Vec<u8>> {
 
 fn wit_header() -> impl Strategy<Value = wit::Header> {
     (
-        prop_oneof!["\\PC{0,12}", header_name(), Just("content-length".to_string())],
+        prop_oneof![
+            "\\PC{0,12}",
+            header_name(),
+            Just("content-length".to_string())
+        ],
         header_value(),
     )
         .prop_map(|(name, value)| wit::Header { name, value })
