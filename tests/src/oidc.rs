@@ -39,7 +39,16 @@ impl SigningKey {
         };
         let (pem_s, der_s) = (pem.to_str().unwrap(), der.to_str().unwrap());
         run(&["genrsa", "-traditional", "-out", pem_s, "2048"]);
-        run(&["rsa", "-in", pem_s, "-outform", "DER", "-traditional", "-out", der_s]);
+        run(&[
+            "rsa",
+            "-in",
+            pem_s,
+            "-outform",
+            "DER",
+            "-traditional",
+            "-out",
+            der_s,
+        ]);
         let modulus = run(&["rsa", "-in", pem_s, "-noout", "-modulus"]);
         let hex = modulus.trim().trim_start_matches("Modulus=");
         let n: Vec<u8> = (0..hex.len() / 2)
@@ -105,7 +114,8 @@ pub struct JwksServer {
 impl JwksServer {
     /// Serves the public halves of `keys`.
     pub async fn start(keys: &[&SigningKey]) -> Self {
-        let keys = Arc::new(Mutex::new(keys.iter().map(|k| k.jwk.clone()).collect()));
+        let keys: Arc<Mutex<Vec<Value>>> =
+            Arc::new(Mutex::new(keys.iter().map(|k| k.jwk.clone()).collect()));
         let hits = Arc::new(AtomicUsize::new(0));
         let (k, h) = (keys.clone(), hits.clone());
         let app = axum::Router::new().route(

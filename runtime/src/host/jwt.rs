@@ -55,8 +55,12 @@ fn check_expectations(set: &KeySet, expect: &Expectations) -> Result<(), VerifyE
 fn key_fits(jwk: &Jwk, alg: Algorithm) -> bool {
     let kind_fits = match (&jwk.algorithm, alg) {
         (AlgorithmParameters::RSA(_), a) => format!("{a:?}").starts_with(['R', 'P']),
-        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES256) => ec.curve == EllipticCurve::P256,
-        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES384) => ec.curve == EllipticCurve::P384,
+        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES256) => {
+            ec.curve == EllipticCurve::P256
+        }
+        (AlgorithmParameters::EllipticCurve(ec), Algorithm::ES384) => {
+            ec.curve == EllipticCurve::P384
+        }
         (AlgorithmParameters::OctetKeyPair(_), Algorithm::EdDSA) => true,
         _ => false,
     };

@@ -44,13 +44,25 @@ fn rsa_key(kid: &str) -> TestKey {
     let pem = dir.path().join("k.pem");
     let der = dir.path().join("k.der");
     let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl").args(args).output().unwrap();
+        let out = std::process::Command::new("openssl")
+            .args(args)
+            .output()
+            .unwrap();
         assert!(out.status.success(), "openssl {args:?}: {out:?}");
         String::from_utf8(out.stdout).unwrap()
     };
     let (pem_s, der_s) = (pem.to_str().unwrap(), der.to_str().unwrap());
     run(&["genrsa", "-traditional", "-out", pem_s, "2048"]);
-    run(&["rsa", "-in", pem_s, "-outform", "DER", "-traditional", "-out", der_s]);
+    run(&[
+        "rsa",
+        "-in",
+        pem_s,
+        "-outform",
+        "DER",
+        "-traditional",
+        "-out",
+        der_s,
+    ]);
     let modulus = run(&["rsa", "-in", pem_s, "-noout", "-modulus"]);
     let n = hex::decode(modulus.trim().trim_start_matches("Modulus=")).unwrap();
     TestKey {
