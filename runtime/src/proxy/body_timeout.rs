@@ -111,15 +111,23 @@ mod tests {
             http_body_util::StreamBody::new(rx),
             Duration::from_millis(300),
         );
-        let reader = tokio::spawn(async move { body.collect().await.map(|c| c.to_bytes()) });
-        for _ in 0..4 {
-            tokio::time::sleep(Duration::from_millis(150)).await;
-            tx.try_send(Ok(Frame::data(Bytes::from_static(b"x"))))
-                .unwrap();
-        }
-        // 600 ms in total but never 300 ms without data; now it stalls.
-        let err = reader.await.unwrap().unwrap_err();
-        assert!(is_body_timeout(err.as_ref()), "{err}");
+        let reader = async move {
+            match body.collect().await {
+                Ok(collected) => Ok(collected.to_bytes()),
+                Err(err) => Err((is_body_timeout(err.as_ref()), err.to_string())),
+            }
+        };
+        let writer = async {
+            for _ in 0..4 {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                tx.try_send(Ok(Frame::data(Bytes::from_static(b"x"))))
+                    .unwrap();
+            }
+        };
+        // 600 ms in total but never 300 ms without data; then it stalls (tx stays open).
+        let (outcome, ()) = tokio::join!(reader, writer);
+        let (timed_out, message) = outcome.unwrap_err();
+        assert!(timed_out, "{message}");
         drop(tx);
     }
 

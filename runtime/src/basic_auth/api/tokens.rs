@@ -9,7 +9,7 @@
 
 use serde_json::{json, Value};
 
-use super::params::{coerce_int, py_str};
+use crate::basic_auth::params::python::{coerce_int, py_str};
 use super::responses::{empty_ok, json_ok, ApiError, Outcome};
 use super::Call;
 use crate::basic_auth::access_tokens::{
