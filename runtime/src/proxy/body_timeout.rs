@@ -111,14 +111,17 @@ mod tests {
             http_body_util::StreamBody::new(rx),
             Duration::from_millis(300),
         );
-        let reader = tokio::spawn(async move { body.collect().await.map(|c| c.to_bytes()) });
-        for _ in 0..4 {
-            tokio::time::sleep(Duration::from_millis(150)).await;
-            tx.try_send(Ok(Frame::data(Bytes::from_static(b"x"))))
-                .unwrap();
-        }
+        let sender = async move {
+            for _ in 0..4 {
+                tokio::time::sleep(Duration::from_millis(150)).await;
+                tx.try_send(Ok(Frame::data(Bytes::from_static(b"x"))))
+                    .unwrap();
+            }
+            tx // kept open: the body stalls instead of ending
+        };
+        let (collected, tx) = tokio::join!(body.collect(), sender);
         // 600 ms in total but never 300 ms without data; now it stalls.
-        let err = reader.await.unwrap().unwrap_err();
+        let err = collected.unwrap_err();
         assert!(is_body_timeout(err.as_ref()), "{err}");
         drop(tx);
     }
