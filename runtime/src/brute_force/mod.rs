@@ -130,6 +130,9 @@ pub enum Tier {
 /// Who is trying: the client address and, when the credentials name one, the username.
 #[derive(Debug, Clone, Default)]
 pub struct Attempt {
+    /// The client address as connected (for `user_lockout_exempt`).
+    client: Option<IpAddr>,
+    /// The address counters are kept for (IPv6 by /64).
     addr: Option<IpAddr>,
     username: Option<String>,
     has_credentials: bool,
@@ -140,6 +143,7 @@ impl Attempt {
     pub fn from_request(addr: Option<IpAddr>, headers: &HeaderMap) -> Self {
         let authorization = headers.get(http::header::AUTHORIZATION);
         Self {
+            client: addr.map(|a| a.to_canonical()),
             addr: addr.map(address_key),
             username: authorization.and_then(|v| basic_username(v.as_bytes())),
             has_credentials: authorization.is_some(),
@@ -288,7 +292,9 @@ impl BruteForce {
         if let Some(a) = addr {
             push(Tier::Address, None, Some(a));
         }
-        let exempt = addr.is_some_and(|a| self.config.user_lockout_exempt.contains(&a));
+        let exempt = attempt
+            .client
+            .is_some_and(|a| self.config.user_lockout_exempt.contains(&a));
         if let Some(u) = user.filter(|_| !(checking && exempt)) {
             push(Tier::User, Some(u), None);
         }

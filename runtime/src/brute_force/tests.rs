@@ -1,6 +1,7 @@
 use std::net::IpAddr;
 use std::time::{Duration, Instant};
 
+use base64::Engine as _;
 use http::{HeaderMap, HeaderValue, StatusCode};
 
 use super::*;
