@@ -258,4 +258,48 @@ async fn tokens_work_as_basic_password_and_bearer_until_expired_or_revoked() {
         .await
         .unwrap();
     assert_eq!(resp.headers()["www-authenticate"], "Basic realm=\"mlflow\"");
+
+    // Sharing this MLflow server: the legacy workspace-permission paths.
+    legacy_workspace_permission_paths_answer_like_mlflow(&gw, admin, bob).await;
+}
+
+/// The ≤3.12 workspace-permission endpoints (reference §8) do not exist in MLflow 3.17.2: with
+/// workspaces off, `mlflow server --app-name basic-auth` answers an admin with Flask's 404 and
+/// anyone else with `403 Permission denied` (observed on 3.17.2). mlauth must answer the same.
+async fn legacy_workspace_permission_paths_answer_like_mlflow(
+    gw: &TestGateway,
+    admin: (&str, &str),
+    user: (&str, &str),
+) {
+    for (method, path) in [
+        (
+            Method::GET,
+            "/api/3.0/mlflow/workspaces/default/permissions",
+        ),
+        (
+            Method::POST,
+            "/api/3.0/mlflow/workspaces/default/permissions",
+        ),
+        (
+            Method::DELETE,
+            "/ajax-api/3.0/mlflow/workspaces/default/permissions",
+        ),
+        (
+            Method::GET,
+            "/api/3.0/mlflow/workspace-permissions?username=bob",
+        ),
+    ] {
+        let body = Some(json!({"username": "bob", "permission": "READ"}));
+        let (status, _) = call(gw, method.clone(), path, admin, body.clone()).await;
+        assert_eq!(status, StatusCode::NOT_FOUND, "admin {method} {path}");
+        let (status, text) = call(gw, method.clone(), path, user, body).await;
+        assert_eq!(
+            (status, text),
+            (
+                StatusCode::FORBIDDEN,
+                Value::String("Permission denied".into())
+            ),
+            "user {method} {path}"
+        );
+    }
 }

@@ -147,8 +147,8 @@ async fn validator(call: &Call<'_>, endpoint: Endpoint) -> Result<bool, ApiError
         | Endpoint::UnassignRole
         | Endpoint::ListRoleUsers => access::can_manage_roles(call).await,
         Endpoint::Legacy(kind, _) => legacy::can_manage(call, kind).await,
-        Endpoint::CreateAccessToken
-        | Endpoint::ListAccessTokens
-        | Endpoint::DeleteAccessToken => Ok(tokens::is_self(call)),
+        Endpoint::CreateAccessToken | Endpoint::ListAccessTokens | Endpoint::DeleteAccessToken => {
+            Ok(tokens::is_self(call))
+        }
     }
 }

@@ -363,7 +363,12 @@ async fn delete_user_rules() {
 #[tokio::test]
 async fn a_cached_password_stops_counting_when_another_writer_changes_the_hash() {
     let env = Env::new().await;
-    assert!(env.core.verify_credentials("bob", PASSWORD).await.unwrap().is_some());
+    assert!(env
+        .core
+        .verify_credentials("bob", PASSWORD)
+        .await
+        .unwrap()
+        .is_some());
     assert!(env.core.cache.get("bob", PASSWORD).is_some(), "cached");
     // Another writer of the same database (another instance, MLflow's tooling): no local
     // invalidation, no counter bump here.
@@ -377,6 +382,16 @@ async fn a_cached_password_stops_counting_when_another_writer_changes_the_hash()
         .await
         .unwrap();
     session.commit().await.unwrap();
-    assert!(env.core.verify_credentials("bob", PASSWORD).await.unwrap().is_none());
-    assert!(env.core.verify_credentials("bob", "Other-passw0rd-1").await.unwrap().is_some());
+    assert!(env
+        .core
+        .verify_credentials("bob", PASSWORD)
+        .await
+        .unwrap()
+        .is_none());
+    assert!(env
+        .core
+        .verify_credentials("bob", "Other-passw0rd-1")
+        .await
+        .unwrap()
+        .is_some());
 }
