@@ -63,6 +63,8 @@ impl MlflowServer {
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("mlflow.log")).unwrap();
         let mut cmd = Command::new(python);
+        cmd.env("MLFLOW_DISABLE_TELEMETRY", "true")
+            .env("DO_NOT_TRACK", "true");
         cmd.args([
             "-m",
             "mlflow",
@@ -133,6 +135,9 @@ impl Drop for MlflowServer {
 pub fn run_python(script: &str, env: &[(&str, &str)]) -> String {
     let mut cmd = Command::new(require_python());
     cmd.arg("-c").arg(script);
+    // MLflow's telemetry thread edits os.environ while requests iterates it (KeyError).
+    cmd.env("MLFLOW_DISABLE_TELEMETRY", "true")
+        .env("DO_NOT_TRACK", "true");
     for (k, v) in env {
         cmd.env(k, v);
     }

@@ -242,7 +242,7 @@ fn config_check_exit_codes_name_every_problem() {
     let dir = tempfile::tempdir().unwrap();
     let config = dir.path().join("mlauth.toml");
     let good = format!(
-        "[plugins.tok]\npath = {:?}\nconfig = {{ token = \"t\" }}\n[plugins.app]\npath = {:?}\n",
+        "[plugins.tok]\npath = {:?}\nconfig = {{ token = \"t\" }}\n[plugins.app]\npath = {:?}\ngrants = [\"users\", \"kv\", \"crypto\"]\n",
         wasm::STATIC_TOKEN,
         wasm::CUSTOM_AUTH_APP
     );
@@ -254,7 +254,7 @@ fn config_check_exit_codes_name_every_problem() {
     );
 
     let bad = format!(
-        "{good}[plugins.wrong]\npath = {:?}\n[plugins.ungranted]\npath = {:?}\n[plugins.clash]\npath = {:?}\nconfig = {{ extra_route = \"/health\" }}\n",
+        "{good}[plugins.wrong]\npath = {:?}\n[plugins.ungranted]\npath = {:?}\n[plugins.clash]\npath = {:?}\ngrants = [\"users\", \"kv\", \"crypto\"]\nconfig = {{ extra_route = \"/health\" }}\n",
         wasm::WRONG_WORLD,
         wasm::BASIC_AUTH,
         wasm::CUSTOM_AUTH_APP

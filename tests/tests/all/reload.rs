@@ -186,7 +186,7 @@ async fn reload_reruns_create_app_validation_and_grants() {
         std::fs::write(
             &config,
             format!(
-                "[server]\nupstream = \"{}\"\nport = 0\n[plugins.clash-app]\npath = {app:?}\nconfig = {{ {settings}{extra} }}\n",
+                "[server]\nupstream = \"{}\"\nport = 0\n[plugins.clash-app]\npath = {app:?}\ngrants = [\"users\", \"kv\", \"crypto\"]\nconfig = {{ {settings}{extra} }}\n",
                 upstream.url
             ),
         )

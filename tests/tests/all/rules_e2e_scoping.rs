@@ -163,7 +163,7 @@ async fn no_permissions_default_sees_only_what_was_granted() {
             "bob",
             "POST",
             search,
-            Some(json!({"filter": "name = 'a2'"})),
+            Some(json!({"filter": "name = 'a2'", "max_results": 100})),
         )
         .await;
     assert!(hidden.get("experiments").is_none(), "{hidden}");
@@ -172,7 +172,7 @@ async fn no_permissions_default_sees_only_what_was_granted() {
             "bob",
             "POST",
             search,
-            Some(json!({"filter": "name = 'a1'"})),
+            Some(json!({"filter": "name = 'a1'", "max_results": 100})),
         )
         .await;
     assert_eq!(names(&shown["experiments"]), ["a1"]);

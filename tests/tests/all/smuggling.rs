@@ -311,7 +311,16 @@ async fn oversized_messages_and_pipelining() {
          GET /api/second HTTP/1.0\r\nX-Mlauth-User: admin\r\n\r\n",
         hidden.len()
     );
-    let seen = case(&env, "HTTP/1.0 keep-alive pipelining", &req, &[200, 401]).await;
+    // hyper may also answer the first in HTTP/1.0 style and close: then the second request is
+    // never read at all. Either way nothing hidden reaches the upstream as a request.
+    env.0.clear();
+    let answer = exchange(&env.1, req.as_bytes()).await;
+    let wire = statuses(&answer);
+    assert!(
+        wire == [200] || wire == [200, 401],
+        "HTTP/1.0 keep-alive pipelining: {answer}"
+    );
+    let seen = env.0.seen();
     only_request("HTTP/1.0 pipelining", &seen, "/api/x", hidden);
     assert_eq!(identity_values(&seen[0]), erin_only());
     // Without keep-alive the connection ends after the first answer: the rest is never read.

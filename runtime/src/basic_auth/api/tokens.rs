@@ -9,12 +9,12 @@
 
 use serde_json::{json, Value};
 
-use crate::basic_auth::params::python::{coerce_int, py_str};
 use super::responses::{empty_ok, json_ok, ApiError, Outcome};
 use super::Call;
 use crate::basic_auth::access_tokens::{
     mint, now_ms, DAY_MS, DEFAULT_EXPIRY_DAYS, MAX_EXPIRY_DAYS, MAX_TOKENS_PER_USER,
 };
+use crate::basic_auth::params::python::{coerce_int, py_str};
 use crate::store::access_tokens::NewAccessToken;
 use crate::store::{AccessToken, User};
 
