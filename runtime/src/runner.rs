@@ -120,17 +120,7 @@ impl Gateway {
         if !self.config.admin.enabled {
             return Ok(None);
         }
-        let addr = self.config.admin.addr();
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?;
-        Ok(Some((listener, local)))
+        bind_addr(self.config.admin.addr()).await.map(Some)
     }
 
     /// What the admin routes act on.
@@ -143,18 +133,26 @@ impl Gateway {
 
     /// Binds the configured address.
     pub async fn bind(&self) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
-        let addr = format!("{}:{}", self.state.server.host, self.state.server.port);
-        let listener = tokio::net::TcpListener::bind(&addr)
-            .await
-            .map_err(|source| StartError::Bind {
-                addr: addr.clone(),
-                source,
-            })?;
-        let local = listener
-            .local_addr()
-            .map_err(|source| StartError::Bind { addr, source })?;
-        Ok((listener, local))
+        bind_addr(format!(
+            "{}:{}",
+            self.state.server.host, self.state.server.port
+        ))
+        .await
     }
+}
+
+/// Binds `addr`, naming it in the error.
+async fn bind_addr(addr: String) -> Result<(tokio::net::TcpListener, SocketAddr), StartError> {
+    let listener = tokio::net::TcpListener::bind(&addr)
+        .await
+        .map_err(|source| StartError::Bind {
+            addr: addr.clone(),
+            source,
+        })?;
+    let local = listener
+        .local_addr()
+        .map_err(|source| StartError::Bind { addr, source })?;
+    Ok((listener, local))
 }
 
 /// A linker with WASI (no ambient authority) and every mlauth host interface.

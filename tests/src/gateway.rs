@@ -133,6 +133,25 @@ impl TestGateway {
     pub fn at(&self, path: &str) -> String {
         format!("{}{}", self.url, path)
     }
+
+    /// Sends `method path` with HTTP Basic `auth` and an optional JSON body; the status and
+    /// the body text.
+    pub async fn basic_call(
+        &self,
+        method: reqwest::Method,
+        path: &str,
+        auth: (&str, &str),
+        body: Option<serde_json::Value>,
+    ) -> (reqwest::StatusCode, String) {
+        let mut req = reqwest::Client::new()
+            .request(method, self.at(path))
+            .basic_auth(auth.0, Some(auth.1));
+        if let Some(body) = body {
+            req = req.json(&body);
+        }
+        let resp = req.send().await.expect("request");
+        (resp.status(), resp.text().await.unwrap_or_default())
+    }
 }
 
 impl Drop for TestGateway {

@@ -282,6 +282,23 @@ pub fn dummy_verify(password: &str) {
     std::hint::black_box(computed.as_bytes().ct_eq(&DUMMY_DIGEST));
 }
 
+/// Checks `password` against `stored` (or pays [`dummy_verify`] when there is no such user)
+/// on the blocking pool, never on the async executor. `Err` when the check was aborted.
+pub async fn verify_off_executor(
+    stored: Option<String>,
+    password: &str,
+) -> Result<bool, tokio::task::JoinError> {
+    let candidate = password.to_string();
+    tokio::task::spawn_blocking(move || match stored {
+        Some(hash) => verify_password(&hash, &candidate),
+        None => {
+            dummy_verify(&candidate);
+            false
+        }
+    })
+    .await
+}
+
 /// `generate_password_hash(password)` with werkzeug's defaults:
 /// `scrypt:32768:8:1$<16 chars of [A-Za-z0-9]>$<128 hex chars>`.
 pub fn generate_password_hash(password: &str) -> String {

@@ -34,16 +34,9 @@ impl StoreUsers {
             .await
             .map_err(|e| DirectoryError(e.to_string()))?;
         let stored = user.as_ref().map(|u| u.password_hash.clone());
-        let candidate = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || match stored {
-            Some(hash) => password::verify_password(&hash, &candidate),
-            None => {
-                password::dummy_verify(&candidate);
-                false
-            }
-        })
-        .await
-        .map_err(|e| DirectoryError(format!("password check aborted: {e}")))?;
+        let matches = password::verify_off_executor(stored, password)
+            .await
+            .map_err(|e| DirectoryError(format!("password check aborted: {e}")))?;
         Ok(user
             .filter(|_| matches)
             .filter(|u| !(u.is_admin && password == LEGACY_DEFAULT_ADMIN_PASSWORD))

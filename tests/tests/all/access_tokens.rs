@@ -18,19 +18,9 @@ async fn call(
     auth: (&str, &str),
     body: Option<Value>,
 ) -> (StatusCode, Value) {
-    let mut req = Client::new()
-        .request(method, gw.at(path))
-        .basic_auth(auth.0, Some(auth.1));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.expect("request");
-    let status = resp.status();
-    let text = resp.text().await.unwrap_or_default();
-    (
-        status,
-        serde_json::from_str(&text).unwrap_or(Value::String(text)),
-    )
+    let (status, text) = gw.basic_call(method, path, auth, body).await;
+    let json = serde_json::from_str(&text).unwrap_or(Value::String(text));
+    (status, json)
 }
 
 async fn bearer(gw: &TestGateway, token: &str) -> StatusCode {

@@ -20,7 +20,8 @@ pub(crate) fn mlauth_bin() -> PathBuf {
     bin
 }
 
-fn mlauth(args: &[&str], plugins_dir: &std::path::Path) -> (bool, String) {
+/// Runs the binary with `MLAUTH_PLUGINS_DIR`; success and stdout+stderr.
+pub(crate) fn mlauth(args: &[&str], plugins_dir: &std::path::Path) -> (bool, String) {
     let out = Command::new(mlauth_bin())
         .args(args)
         .env("MLAUTH_PLUGINS_DIR", plugins_dir)

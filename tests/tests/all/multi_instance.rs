@@ -8,7 +8,7 @@ use std::time::{Duration, Instant};
 use mlauth_tests::gateway::TestGateway;
 use mlauth_tests::pgdb::PgDatabase;
 use mlauth_tests::upstream::MockUpstream;
-use reqwest::{Client, Method, StatusCode};
+use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
 
 const ADMIN_PASSWORD: &str = "admin-password-123";
@@ -55,14 +55,7 @@ async fn call(
     auth: (&str, &str),
     body: Option<Value>,
 ) -> (StatusCode, String) {
-    let mut req = Client::new()
-        .request(method, gw.at(path))
-        .basic_auth(auth.0, Some(auth.1));
-    if let Some(body) = body {
-        req = req.json(&body);
-    }
-    let resp = req.send().await.expect("request");
-    (resp.status(), resp.text().await.unwrap_or_default())
+    gw.basic_call(method, path, auth, body).await
 }
 
 async fn admin(gw: &TestGateway, method: Method, path: &str, body: Value) {

@@ -5,6 +5,8 @@
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
+
+use super::cli::mlauth_bin;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
 
@@ -209,32 +211,12 @@ async fn shutdown_stops_accepting_and_drains_in_flight_requests() {
 
 // ---- the binary ----
 
-fn mlauth_bin() -> std::path::PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let bin = exe.parent().unwrap().parent().unwrap().join("mlauth");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "-p", "mlauth", "--bin", "mlauth"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the mlauth binary failed");
-    }
-    bin
-}
-
 fn config_check(config: &Path) -> (bool, String) {
-    let out = Command::new(mlauth_bin())
-        .args(["config", "check", "--config"])
-        .arg(config)
-        .env("MLAUTH_PLUGINS_DIR", config.parent().unwrap())
-        .output()
-        .unwrap();
-    let text = format!(
-        "{}{}",
-        String::from_utf8_lossy(&out.stdout),
-        String::from_utf8_lossy(&out.stderr)
-    );
-    (out.status.success(), text)
+    let config = config.to_str().expect("utf-8 temp path");
+    super::cli::mlauth(
+        &["config", "check", "--config", config],
+        Path::new(config).parent().unwrap(),
+    )
 }
 
 #[test]

@@ -28,7 +28,6 @@ for user in ["bob", "carol"]:
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "expectation unverified against MLflow 3.17.2: the client reports a refused upload as http403, not PERMISSION_DENIED (tracked in the rules issue)"]
 async fn artifact_upload_download_and_delete_follow_the_experiment() {
     let env = start("READ").await;
     let exp = env.experiment("alice", "art").await;
@@ -51,7 +50,7 @@ async fn artifact_upload_download_and_delete_follow_the_experiment() {
             "bob load_text ok",
             "carol list PERMISSION_DENIED",
             "carol download PERMISSION_DENIED",
-            "carol upload PERMISSION_DENIED",
+            "carol upload http403",
             "carol load_text PERMISSION_DENIED",
         ],
     );

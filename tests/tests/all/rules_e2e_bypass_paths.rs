@@ -24,6 +24,7 @@ async fn static_prefixes_case_variants_and_twins_never_bypass() {
         format!("/static-files/..{run_get}"),
         format!("/health/..{exp_get}"),
         format!("/static/./..{run_get}"),
+        format!("/ajax-api/3.0/mlflow/server-info/../../../..{exp_get}"),
     ] {
         assert_eq!(env.raw_target("bob", "GET", &target).await, 403, "{target}");
         assert_eq!(env.raw_target("", "GET", &target).await, 401, "{target}");
@@ -38,7 +39,6 @@ async fn static_prefixes_case_variants_and_twins_never_bypass() {
     let rest = exp_get.trim_start_matches('/');
     for target in [
         format!("/static/../..{exp_get}"),
-        format!("/ajax-api/3.0/mlflow/server-info/../../../..{exp_get}"),
         format!("/static/%2e%2e/{rest}"),
         format!("/static/%2E%2E/{rest}"),
         format!("/static/..%2f{rest}"),

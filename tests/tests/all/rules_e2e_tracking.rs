@@ -32,6 +32,7 @@ as_user("carol")
 attempt("carol share", lambda: auth.grant_user_permission("bob", "experiment", exp, "MANAGE"))
 as_user("alice")
 attempt("alice share", lambda: auth.grant_user_permission("bob", "experiment", exp, "EDIT"))
+as_user("bob")  # users/permissions/get: the user themself or an admin (reference §7)
 print("shared", auth.get_user_permission("bob", "experiment", exp).permission)
 bob_round("edit")
 as_user("alice")
@@ -46,7 +47,6 @@ attempt("revoked get_run", lambda: client.get_run(run))
 "#;
 
 #[tokio::test(flavor = "multi_thread")]
-#[ignore = "expectation unverified against MLflow 3.17.2: a non-admin owner reading a grant via users/permissions/get gets 403 (tracked in the rules issue)"]
 async fn read_default_reads_others_and_owners_share_by_grant() {
     let env = start("READ").await;
     let exp = env.experiment("alice", "alice-exp").await;

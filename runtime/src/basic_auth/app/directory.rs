@@ -99,16 +99,9 @@ impl BasicAuthCore {
             }
         }
         let stored_hash = user.as_ref().map(|u| u.password_hash.clone());
-        let candidate = password.to_string();
-        let matches = tokio::task::spawn_blocking(move || match stored_hash {
-            Some(hash) => password::verify_password(&hash, &candidate),
-            None => {
-                password::dummy_verify(&candidate);
-                false
-            }
-        })
-        .await
-        .map_err(|e| DirectoryError(format!("password check aborted: {e}")))?;
+        let matches = password::verify_off_executor(stored_hash, password)
+            .await
+            .map_err(|e| DirectoryError(format!("password check aborted: {e}")))?;
         let Some(user) = user.filter(|_| matches) else {
             return Ok(None);
         };
