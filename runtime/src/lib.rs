@@ -15,6 +15,11 @@
 //! ```
 #![deny(missing_docs)]
 
+/// The global allocator every mlauth binary uses (`#[global_allocator] static A:
+/// mlauth::Allocator = mlauth::Allocator;`): mimalloc measured about 10% faster per plugin
+/// call than the system allocator (README, Performance).
+pub use mimalloc::MiMalloc as Allocator;
+
 pub mod admin;
 pub mod apps;
 pub mod audit;

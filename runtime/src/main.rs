@@ -1,5 +1,8 @@
 //! The `mlauth` binary: parse the command line, set up logging, run.
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use clap::Parser;
 use tracing_subscriber::EnvFilter;
 

@@ -5,6 +5,9 @@
 //! `cargo bench -p mlauth-tests --bench instantiate`
 //! Prints per-iteration p50/p99 first (criterion reports means of samples).
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::sync::Arc;
 use std::time::Instant;
 

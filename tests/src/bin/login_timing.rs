@@ -6,6 +6,9 @@
 //!
 //! `cargo run --release -p mlauth-tests --bin login_timing -- [--samples 300]`
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::time::{Duration, Instant};
 
 use clap::Parser;

@@ -6,6 +6,9 @@
 //!
 //! Needs the toolchains of `scripts/setup-toolchains.sh`. Prints a Markdown table.
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::path::Path;
 use std::process::Command;
 use std::sync::Arc;

@@ -3,6 +3,9 @@
 //!
 //! `cargo run --release -p mlauth-tests --bin proxy_bench -- [--seconds 10] [--connections 16]`
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::sync::Arc;
 use std::time::Duration;
 

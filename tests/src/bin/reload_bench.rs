@@ -9,6 +9,9 @@
 //! builds are in the compile cache after the warm-up, so every reload measures read +
 //! hash + cache load + validation + `create-app` + swap.
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::path::Path;
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::Arc;

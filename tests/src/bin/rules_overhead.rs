@@ -11,6 +11,9 @@
 //!
 //! `cargo run --release -p mlauth-tests --bin rules_overhead -- [--seconds 10] [--connections 4]`
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::hint::black_box;
 use std::time::{Duration, Instant};
 

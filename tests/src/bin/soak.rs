@@ -5,6 +5,9 @@
 //!
 //! `cargo run --release -p mlauth-tests --bin soak -- [--seconds 600] [--connections 4]`
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
 use std::time::{Duration, Instant};

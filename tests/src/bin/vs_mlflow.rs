@@ -5,6 +5,9 @@
 //!
 //! `cargo run --release -p mlauth-tests --bin vs_mlflow -- [--seconds 15] [--connections 4]`
 
+#[global_allocator]
+static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
+
 use std::time::Duration;
 
 use base64::Engine as _;
