@@ -24,6 +24,10 @@ struct Args {
     /// Concurrent keep-alive connections.
     #[arg(long, default_value_t = 4)]
     connections: usize,
+    /// Seconds of load each server gets before it is measured (a fresh MLflow answers its
+    /// first ~15 s of requests markedly slower).
+    #[arg(long, default_value_t = 10)]
+    warmup: u64,
 }
 
 const PASSWORD: &str = "admin-password-123";
@@ -72,12 +76,16 @@ fn main() {
         expect: 200,
     };
     let duration = Duration::from_secs(args.seconds);
+    let warmup = Duration::from_secs(args.warmup);
     let measure = |url: &str| -> LoadReport {
-        rt.block_on(loadgen::run(target(url), 1, Duration::from_millis(500)));
+        rt.block_on(loadgen::run(target(url), args.connections, warmup));
         rt.block_on(loadgen::run(target(url), args.connections, duration))
     };
 
     let upstream = MlflowServer::start();
+    // Warm the upstream directly before either measurement uses it.
+    measure_plain(&rt, &upstream.url, args.connections, warmup);
+    let direct = measure_plain(&rt, &upstream.url, args.connections, duration);
     let dir = tempfile::tempdir().unwrap();
     let gateway = rt
         .block_on(TestGateway::start_basic_auth(
@@ -90,7 +98,6 @@ fn main() {
         .expect("start mlauth");
     let mlauth = measure(&gateway.url);
     drop(gateway);
-    let direct = measure_plain(&rt, &upstream.url, args.connections, duration);
     drop(upstream);
     let (default_server, _d1) = mlflow_with_auth(None);
     let mlflow_default = measure(&default_server.url);
@@ -119,7 +126,17 @@ fn main() {
             r.p99_us / 1000.0
         );
     }
+    // What the auth layer itself adds to the same upstream call, at the median.
+    let added = |r: &LoadReport| (r.p50_us - direct.p50_us).max(1.0) / 1000.0;
     println!();
+    println!(
+        "auth overhead at p50 (setup minus plain): mlauth {:.2} ms, MLflow default {:.2} ms ({:.0}x), MLflow cached {:.2} ms ({:.0}x)",
+        added(&mlauth),
+        added(&mlflow_default),
+        added(&mlflow_default) / added(&mlauth),
+        added(&mlflow_cached),
+        added(&mlflow_cached) / added(&mlauth),
+    );
     println!(
         "mlauth vs MLflow default: {:.1}x req/s, {:.1}x lower p50; vs MLflow with cache: {:.1}x req/s, {:.1}x lower p50 ({} connections, {} s each, workers 1)",
         mlauth.rps / mlflow_default.rps,
