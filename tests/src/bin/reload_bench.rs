@@ -121,22 +121,48 @@ async fn main() {
         next_version();
         reloader.reload("bench").await.expect("warm-up reload");
     }
+    // RSS is read at settled points (after a short pause, so the transient memory of the
+    // reload just made and the allocator's delayed purges are not what is measured): before
+    // the measured reloads and after every tenth of them.
+    let settle = Duration::from_millis(200);
+    tokio::time::sleep(settle).await;
     let rss_before = rss_kib();
+    let mut readings = Vec::new();
     let mut swaps = Vec::with_capacity(args.reloads);
+    let every = (args.reloads / 10).max(1);
     for i in 0..args.reloads {
         next_version();
         match reloader.reload("bench").await.expect("reload") {
             ReloadOutcome::Swapped { elapsed, .. } => swaps.push(elapsed),
             other => panic!("expected a swap, got {other:?}"),
         }
-        if i + 1 == args.reloads / 2 {
-            println!("RSS after {} reloads: {} KiB", i + 1, rss_kib());
+        if (i + 1) % every == 0 {
+            tokio::time::sleep(settle).await;
+            readings.push(rss_kib());
         }
     }
-    tokio::time::sleep(Duration::from_millis(200)).await;
-    let rss_after = rss_kib();
+    let rss_after = *readings.last().unwrap_or(&rss_before);
     stop.store(true, Ordering::Relaxed);
     let report = load.await.unwrap();
+    let (low, high) = readings
+        .iter()
+        .fold((rss_before, rss_before), |(lo, hi), &r| {
+            (lo.min(r), hi.max(r))
+        });
+    let spread = |v: u64| (v as f64 - rss_before as f64) / rss_before as f64 * 100.0;
+    println!(
+        "RSS every {every} reloads (KiB): {}",
+        readings
+            .iter()
+            .map(u64::to_string)
+            .collect::<Vec<_>>()
+            .join(" ")
+    );
+    println!(
+        "RSS range over the run: {:+.1}% .. {:+.1}% of the start",
+        spread(low),
+        spread(high)
+    );
 
     swaps.sort();
     let change = (rss_after as f64 - rss_before as f64) / rss_before as f64 * 100.0;
