@@ -90,6 +90,9 @@ pub struct MlauthConfig {
     /// JWT key sets for the `jwt` capability, by name (`[jwt.<name>]`).
     #[serde(default)]
     pub jwt: BTreeMap<String, crate::host::settings::JwtKeySetConfig>,
+    /// Users and roles created from a plugin's authorization (basic-auth app only).
+    #[serde(default)]
+    pub provisioning: crate::basic_auth::provisioning::ProvisioningConfig,
     /// Directory of the config file (relative paths resolve against it); not a TOML key.
     #[serde(skip)]
     pub base_dir: Option<PathBuf>,
@@ -234,6 +237,7 @@ impl MlauthConfig {
         self.audit.validate().map_err(ConfigError::Invalid)?;
         self.reload.validate().map_err(ConfigError::Invalid)?;
         self.brute_force.validate().map_err(ConfigError::Invalid)?;
+        self.provisioning.validate().map_err(ConfigError::Invalid)?;
         for (name, plugin) in &self.plugins {
             if let Some(sha) = &plugin.sha256 {
                 if sha.len() != 64 || !sha.bytes().all(|b| b.is_ascii_hexdigit()) {

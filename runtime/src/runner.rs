@@ -10,7 +10,7 @@ use crate::apps::AppError;
 use crate::audit::AuditLog;
 use crate::config::{ConfigError, MlauthConfig};
 use crate::host_app::HostApp;
-use crate::plugin::{load_plugin, PluginError};
+use crate::plugin::{load_plugin, PluginError, PluginSource};
 use crate::proxy::{self, GatewayState};
 use crate::reload::{PluginSpec, Reloader};
 use crate::sandbox::Sandbox;
@@ -155,6 +155,30 @@ async fn bind_addr(addr: String) -> Result<(tokio::net::TcpListener, SocketAddr)
     Ok((listener, local))
 }
 
+/// `[provisioning]` only makes sense for the basic-auth app with a plugin that authenticates
+/// users by other means: the built-in password check admits only existing users and
+/// reports no groups (every managed role would be taken away).
+fn check_provisioning(
+    config: &MlauthConfig,
+    app_name: &str,
+    source: &PluginSource,
+) -> Result<(), StartError> {
+    if !config.provisioning.is_enabled() {
+        return Ok(());
+    }
+    let problem = if app_name != crate::apps::BASIC_AUTH_APP {
+        format!("[provisioning] applies to the basic-auth app only, not `{app_name}`; remove the section")
+    } else if matches!(source, PluginSource::Builtin { .. }) {
+        "[provisioning] needs a plugin that authenticates users by other means \
+         (authorization_function = your_plugin.wasm in basic_auth.ini, or --plugin): the \
+         built-in password check admits only existing users and reports no groups"
+            .to_string()
+    } else {
+        return Ok(());
+    };
+    Err(StartError::Config(ConfigError::Invalid(problem)))
+}
+
 /// A linker with WASI (no ambient authority) and every mlauth host interface.
 pub fn new_linker(sandbox: &Sandbox) -> Result<Arc<Linker<HostState>>, StartError> {
     let mut linker = Linker::new(&sandbox.engine);
@@ -197,7 +221,13 @@ impl GatewayBuilder {
         }
         self.services.users = Some(Arc::new(StoreDirectory(started.core.clone())));
         self.app_store = Some(started.core.store.clone());
-        self.host_app(Arc::new(BasicAuthApp { core: started.core }))
+        let provisioner = Some(self.config.provisioning.clone())
+            .filter(|p| p.is_enabled())
+            .map(crate::basic_auth::provisioning::Provisioner::new);
+        self.host_app(Arc::new(BasicAuthApp {
+            core: started.core,
+            provisioner,
+        }))
     }
 
     /// Provides the backends of host capabilities (e.g. the user store).
@@ -244,6 +274,7 @@ impl GatewayBuilder {
             host_routes: GatewayState::host_routes(&self.config.server, self.host_app.as_ref()),
         };
         let (source, mut settings) = spec.resolve(&plugin_config)?;
+        check_provisioning(&self.config, &self.app_name, &source)?;
         settings.services = crate::host::services::build_services(
             &self.config,
             &plugin_config,

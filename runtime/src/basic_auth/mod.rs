@@ -8,7 +8,8 @@
 //!   auth API);
 //! * [`credential_cache`] — the optional cache of successful credential checks
 //!   (`auth_cache_ttl_seconds`);
-//! * [`access_tokens`] — personal access tokens (mint, parse, verify).
+//! * [`access_tokens`] — personal access tokens (mint, parse, verify);
+//! * [`provisioning`] — users and role memberships from a function plugin's authorization.
 //!
 //! Reference: `mlflow-auth-reference.md` §2, §3.3–3.6 and §9.2.
 
@@ -20,4 +21,5 @@ pub mod ini;
 pub mod params;
 pub mod password;
 pub mod permissions;
+pub mod provisioning;
 pub mod rules;

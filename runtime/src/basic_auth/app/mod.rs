@@ -90,6 +90,8 @@ impl BasicAuthCore {
 pub struct BasicAuthApp {
     /// Shared state.
     pub core: Arc<BasicAuthCore>,
+    /// `[provisioning]`, when enabled.
+    pub provisioner: Option<crate::basic_auth::provisioning::Provisioner>,
 }
 
 /// Largest JSON body the auth API reads.
@@ -127,7 +129,11 @@ impl BasicAuthApp {
         identity: &Identity,
         req: Request,
     ) -> Result<HostDecision, Response> {
-        let caller = match self.core.store.find_user(&identity.username).await {
+        let found = match &self.provisioner {
+            Some(provisioner) => provisioner.caller(&self.core.store, identity).await,
+            None => self.core.store.find_user(&identity.username).await,
+        };
+        let caller = match found {
             Ok(Some(user)) => user,
             Ok(None) => {
                 // MLflow: an authorization for a username missing from `users` is a 404 JSON.
