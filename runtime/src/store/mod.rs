@@ -185,10 +185,14 @@ async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<SqlitePool> {
             .journal_mode(SqliteJournalMode::Wal)
             .synchronous(SqliteSynchronous::Normal);
     }
+    // No ping before each use: a SQLite connection is a local file handle that does not go
+    // stale like a network connection, and the ping is one more round trip to the
+    // connection's worker thread on every request.
     let mut pool = SqlitePoolOptions::new()
         .max_connections(opts.max_connections.max(1))
         .min_connections(opts.min_connections)
-        .acquire_timeout(opts.acquire_timeout);
+        .acquire_timeout(opts.acquire_timeout)
+        .test_before_acquire(false);
     if memory {
         // An in-memory database disappears with its last connection: keep one open forever.
         pool = pool

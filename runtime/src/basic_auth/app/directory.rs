@@ -88,6 +88,7 @@ impl BasicAuthCore {
         let generation = self.cache.generation();
         let hit = self.cache.get(username, password);
         crate::metrics::credential_cache(hit.is_some());
+        let read_at = self.store.generation();
         let user = self
             .store
             .find_user(username)
@@ -95,6 +96,7 @@ impl BasicAuthCore {
             .map_err(|e| DirectoryError(e.to_string()))?;
         if let (Some(hit), Some(user)) = (hit, user.as_ref()) {
             if hit.user_id == user.id && self.cache.hash_matches(&hit, &user.password_hash) {
+                self.recent.remember(user, read_at);
                 return Ok(Some(record(user.clone())));
             }
         }
@@ -112,6 +114,7 @@ impl BasicAuthCore {
             );
             return Ok(None);
         }
+        self.recent.remember(&user, read_at);
         self.cache.insert(
             username,
             password,

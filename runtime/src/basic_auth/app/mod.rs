@@ -7,6 +7,7 @@
 
 mod directory;
 pub mod preflight;
+mod recent;
 mod request;
 pub mod start;
 
@@ -53,6 +54,8 @@ pub struct BasicAuthCore {
     pub resolver: crate::basic_auth::rules::Resolver,
     /// The store generation the credential cache was last synchronised with.
     seen_generation: AtomicU64,
+    /// User rows the credential check just read, for the authorization step.
+    recent: recent::RecentUsers,
     /// Polls the database's change counter (other instances' writes); see
     /// `docs/multi-instance.md`. `None` outside a tokio runtime.
     _watcher: Option<ChangeWatcher>,
@@ -75,6 +78,7 @@ impl BasicAuthCore {
             .then(|| store.watch_changes(DEFAULT_POLL_INTERVAL));
         Arc::new(Self {
             seen_generation: AtomicU64::new(store.generation()),
+            recent: Default::default(),
             store,
             config,
             cache,
@@ -131,7 +135,14 @@ impl BasicAuthApp {
     ) -> Result<HostDecision, Response> {
         let found = match &self.provisioner {
             Some(provisioner) => provisioner.caller(&self.core.store, identity).await,
-            None => self.core.store.find_user(&identity.username).await,
+            None => match self
+                .core
+                .recent
+                .take(&identity.username, self.core.store.generation())
+            {
+                Some(user) => Ok(Some(user)),
+                None => self.core.store.find_user(&identity.username).await,
+            },
         };
         let caller = match found {
             Ok(Some(user)) => user,
