@@ -145,3 +145,24 @@ async fn static_prefixes_case_variants_and_twins_never_bypass() {
     env.ok("admin", "GET", "/api/2.0/mlflow/webhooks", None)
         .await;
 }
+
+/// Workspace endpoints with workspaces off, as MLflow 3.17.2 answers them (checked against
+/// `mlflow server --app-name basic-auth`): a non-admin gets `403 Permission denied` for one
+/// workspace (MLflow finds no validator for the path and fails closed) but reaches the
+/// server's own 503 for the list; the admin reaches the 503 for both.
+#[tokio::test(flavor = "multi_thread")]
+async fn workspace_endpoints_without_workspaces_answer_like_mlflow() {
+    let env = start("READ").await;
+    let one = "/api/3.0/mlflow/workspaces/default";
+    let list = "/api/3.0/mlflow/workspaces";
+    let (status, body) = env.call("bob", "GET", one, None).await;
+    assert_eq!((status, body.as_str()), (403, Some("Permission denied")));
+    for (user, path) in [("bob", list), ("admin", one), ("admin", list)] {
+        let (status, body) = env.call(user, "GET", path, None).await;
+        assert_eq!(status, 503, "{user} {path}: {body}");
+        assert!(
+            body.to_string().contains("without workspaces support"),
+            "{body}"
+        );
+    }
+}

@@ -223,7 +223,11 @@ pub const API_ROUTES: &[Route] = &[
     r("POST", "/mlflow/webhooks/<webhook_id>/test", V2, V2, AdminOnly),
     r("GET", "/mlflow/workspaces", V3, V3, ListWorkspaces),
     r("POST", "/mlflow/workspaces", V3, V3, AdminOnly),
-    r("GET", "/mlflow/workspaces/<workspace_name>", V3, V3, Authenticated),
+    // `validate_can_view_workspace` allows everyone when workspaces are off, yet MLflow
+    // 3.17.2 answers a non-admin `403 Permission denied` here (its workspace-path lookup
+    // finds no validator and fails closed; the admin gets the upstream's 503). mlauth runs
+    // without workspaces, so it answers the same.
+    r("GET", "/mlflow/workspaces/<workspace_name>", V3, V3, AdminOnly),
     r("PATCH", "/mlflow/workspaces/<workspace_name>", V3, V3, AdminOnly),
     r("DELETE", "/mlflow/workspaces/<workspace_name>", V3, V3, AdminOnly),
     r("POST", "/mlflow/gateway/budgets/create", V3, V3, AdminOnly),

@@ -251,7 +251,7 @@ pub const APPENDIX_A1: &[Row] = &[
     ("GET", "/mlflow/workspaces", "3.0", "3.0", "ALLOW", "", "ListWorkspaces"),
     ("POST", "/mlflow/workspaces", "3.0", "3.0", "sender_is_admin", "", "AdminOnly"),
     ("DELETE", "/mlflow/workspaces/<workspace_name>", "3.0", "3.0", "sender_is_admin", "", "AdminOnly"),
-    ("GET", "/mlflow/workspaces/<workspace_name>", "3.0", "3.0", "validate_can_view_workspace", "", "Authenticated"),
+    ("GET", "/mlflow/workspaces/<workspace_name>", "3.0", "3.0", "validate_can_view_workspace", "", "AdminOnly"),
     ("PATCH", "/mlflow/workspaces/<workspace_name>", "3.0", "3.0", "sender_is_admin", "", "AdminOnly"),
     ("POST", "mlflow/experiments/search-datasets", "2.0", "2.0", "DENY 403", "", "Deny"),
     ("GET", "/", "", "", "_allow_authenticated", "", "Authenticated"),
