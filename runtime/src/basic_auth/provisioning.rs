@@ -145,8 +145,13 @@ impl Provisioner {
             .await?;
         for role in held.iter().filter(|r| self.is_managed(&r.name)) {
             if !key.1.contains(&role.name) {
-                store.unassign_role(user.id, role.id).await?;
-                tracing::info!(username = %user.username, role = %role.name, "managed role removed");
+                match store.unassign_role(user.id, role.id).await {
+                    // A concurrent request of the same user removed it first.
+                    Ok(()) | Err(StoreError::NotFound(_)) => {
+                        tracing::info!(username = %user.username, role = %role.name, "managed role removed");
+                    }
+                    Err(err) => return Err(err),
+                }
             }
         }
         for name in &key.1 {

@@ -159,3 +159,47 @@ fn config_validation_names_the_bad_entry() {
     assert!(ProvisioningConfig::default().validate().is_ok());
     assert!(!ProvisioningConfig::default().is_enabled());
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn concurrent_first_requests_create_one_user_with_the_right_roles() {
+    let dir = tempfile::tempdir().unwrap();
+    let url = format!("sqlite://{}", dir.path().join("auth.db").display());
+    let store = Store::connect(&url).await.unwrap();
+    for name in ["editor", "viewer"] {
+        store
+            .create_role(name, DEFAULT_WORKSPACE, None)
+            .await
+            .unwrap();
+    }
+    let p = std::sync::Arc::new(provisioner(true, &["editor", "viewer"]));
+    let calls = (0..8).map(|i| {
+        let (p, store) = (p.clone(), store.clone());
+        let groups: &[&str] = if i % 2 == 0 {
+            &["editor"]
+        } else {
+            &["editor", "viewer"]
+        };
+        let who = identity("erin", groups);
+        tokio::spawn(async move { p.caller(&store, &who).await })
+    });
+    for call in calls.collect::<Vec<_>>() {
+        let user = call
+            .await
+            .unwrap()
+            .expect("no request fails")
+            .expect("a user");
+        assert_eq!(user.username, "erin");
+    }
+    assert_eq!(
+        store.list_users().await.unwrap().len(),
+        1,
+        "exactly one row for erin"
+    );
+    // The last word is whichever request synced last; a final request settles it.
+    let erin = p
+        .caller(&store, &identity("erin", &["viewer"]))
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(role_names(&store, &erin).await, ["viewer"]);
+}
