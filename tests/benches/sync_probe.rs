@@ -95,7 +95,7 @@ fn authenticate_func(
     let func = instance
         .get_export_index(&mut *store, Some(&iface), "authenticate")
         .expect("authenticate export");
-    instance.get_typed_func(&mut *store, &func).unwrap()
+    instance.get_typed_func(&mut *store, func).unwrap()
 }
 
 fn sync_call(sandbox: &Sandbox, pre: &InstancePre<HostState>, req: &wit::Request) -> Answer {

@@ -22,7 +22,7 @@ impl TestGateway {
     /// `extra_toml` is appended to a config that already sets the upstream.
     pub async fn start(plugin: &str, upstream: &str, extra_toml: &str) -> Result<Self, StartError> {
         let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
-        let config = MlauthConfig::parse(&toml).map_err(|e| StartError::Engine(e))?;
+        let config = MlauthConfig::parse(&toml).map_err(StartError::Engine)?;
         Self::start_with(config, "test-app", plugin).await
     }
 

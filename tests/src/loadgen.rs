@@ -117,6 +117,9 @@ pub struct CheckedReport {
 }
 
 /// Sends GET `path` to `addr` on `connections` keep-alive connections until `stop` is set;
+/// Judges one response: `Ok(label)` for a good one, `Err(description)` for a bad one.
+pub type Check = dyn Fn(u16, &[u8]) -> Result<String, String> + Send + Sync;
+
 /// `check(status, body)` returns a label for a good response or a description of a bad
 /// one. A dropped connection is a failure and is reopened.
 pub async fn run_checked(
@@ -124,7 +127,7 @@ pub async fn run_checked(
     path: String,
     connections: usize,
     stop: std::sync::Arc<std::sync::atomic::AtomicBool>,
-    check: std::sync::Arc<dyn Fn(u16, &[u8]) -> Result<String, String> + Send + Sync>,
+    check: std::sync::Arc<Check>,
 ) -> CheckedReport {
     let mut tasks = Vec::new();
     for _ in 0..connections {
@@ -152,7 +155,7 @@ async fn checked_connection(
     addr: &str,
     path: &str,
     stop: &std::sync::atomic::AtomicBool,
-    check: &(dyn Fn(u16, &[u8]) -> Result<String, String> + Send + Sync),
+    check: &Check,
     report: &mut CheckedReport,
 ) {
     fn fail(report: &mut CheckedReport, what: String) {

@@ -173,6 +173,7 @@ impl CredentialCache {
         (fresh && entry.username == username).then_some(entry.identity)
     }
 
+    #[allow(clippy::too_many_arguments)] // the entry's fields, plus the clock for tests
     fn insert_at(
         &self,
         username: &str,

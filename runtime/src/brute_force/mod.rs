@@ -20,7 +20,7 @@ mod table;
 mod tests;
 
 use std::collections::hash_map::RandomState;
-use std::hash::{BuildHasher, Hash, Hasher};
+use std::hash::BuildHasher;
 use std::net::{IpAddr, Ipv6Addr};
 use std::sync::Mutex;
 use std::time::{Duration, Instant};
@@ -304,9 +304,7 @@ impl BruteForce {
     /// A keyed (per-process random) hash: fixed-size entries whatever the username length,
     /// and collisions cannot be aimed at.
     fn key(&self, tier: Tier, user: Option<&str>, addr: Option<IpAddr>) -> u64 {
-        let mut hasher = self.keys.build_hasher();
-        (tier, user, addr).hash(&mut hasher);
-        hasher.finish()
+        self.keys.hash_one((tier, user, addr))
     }
 
     fn lock_table(&self) -> std::sync::MutexGuard<'_, Table> {

@@ -98,7 +98,7 @@ async fn main() {
         .unwrap();
     let reloader = gw.gateway.reloader.clone();
     let stop = Arc::new(AtomicBool::new(false));
-    let check: Arc<dyn Fn(u16, &[u8]) -> Result<String, String> + Send + Sync> =
+    let check: Arc<mlauth_tests::loadgen::Check> =
         Arc::new(|status: u16, body: &[u8]| match status {
             200 => Ok(String::new()),
             s => Err(format!("{s}: {}", String::from_utf8_lossy(body))),

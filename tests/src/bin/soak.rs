@@ -328,12 +328,15 @@ fn main() {
         }
         let rss = rss_kib(pid);
         rss_max = rss_max.max(rss);
-        if elapsed > 0 && elapsed % 60 == 0 && samples.last().is_none_or(|(t, _)| *t != elapsed) {
+        if elapsed > 0
+            && elapsed.is_multiple_of(60)
+            && samples.last().is_none_or(|(t, _)| *t != elapsed)
+        {
             samples.push((elapsed, rss));
         }
         if reload
             && elapsed > 0
-            && elapsed % args.reload_every == 0
+            && elapsed.is_multiple_of(args.reload_every)
             && reloads < (elapsed / args.reload_every) as usize
         {
             let ok = Command::new("kill")

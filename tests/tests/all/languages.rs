@@ -102,10 +102,13 @@ async fn answer(plugin: &LoadedPlugin, headers: &[(&str, &[u8])]) -> String {
     }
 }
 
+/// Request headers, and the answer every language must give to them.
+type Case<'a> = (&'a [(&'a str, &'a [u8])], &'a str);
+
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn every_language_answers_byte_for_byte_alike() {
     let key = "s3cr3t-Ω"; // non-ASCII: only X-API-Key can carry it (Bearer tokens are ASCII)
-    let cases: &[(&[(&str, &[u8])], &str)] = &[
+    let cases: &[Case] = &[
         (&[("x-api-key", key.as_bytes())], "ok api-user"),
         (&[("authorization", b"Bearer s3cr3t-\xce\xa9")], "401"),
         (&[("authorization", b"Bearer s3cr3t-")], "401"),
@@ -126,7 +129,7 @@ async fn every_language_answers_byte_for_byte_alike() {
         (&[("authorization", b"Bearer")], "401"),
         (&[], "401"),
     ];
-    let ascii_cases: &[(&[(&str, &[u8])], &str)] = &[
+    let ascii_cases: &[Case] = &[
         (&[("authorization", b"Bearer plain-k3y")], "ok api-user"),
         (
             &[("authorization", b"bEaReR \t plain-k3y \t")],

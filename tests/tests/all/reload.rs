@@ -27,7 +27,7 @@ fn write_config(path: &Path, upstream: &str, app: &str, plugin: &Path, version: 
 }
 
 /// The check for `/version`: both halves of the request ran on the same version.
-fn same_version() -> Arc<dyn Fn(u16, &[u8]) -> Result<String, String> + Send + Sync> {
+fn same_version() -> Arc<mlauth_tests::loadgen::Check> {
     Arc::new(|status: u16, body: &[u8]| {
         let text = String::from_utf8_lossy(body);
         if status != 200 {

@@ -324,10 +324,9 @@ async fn oversized_messages_and_pipelining() {
     only_request("HTTP/1.0 pipelining", &seen, "/api/x", hidden);
     assert_eq!(identity_values(&seen[0]), erin_only());
     // Without keep-alive the connection ends after the first answer: the rest is never read.
-    let req = format!(
-        "POST /api/x HTTP/1.0\r\nX-Test-User: erin\r\nContent-Length: 0\r\n\r\n\
+    let req = "POST /api/x HTTP/1.0\r\nX-Test-User: erin\r\nContent-Length: 0\r\n\r\n\
          GET /api/second HTTP/1.0\r\nX-Test-User: erin\r\n\r\n"
-    );
+        .to_string();
     let seen = case(&env, "HTTP/1.0 without keep-alive", &req, &[200]).await;
     only_request("HTTP/1.0 close", &seen, "/api/x", "");
 }
