@@ -78,15 +78,21 @@ impl Provisioner {
         }
     }
 
-    /// The caller's user row: the existing one, or (with `create_users`) a new one; its
-    /// managed roles brought in line with `identity.groups`. `None`: unknown and not created.
+    /// The caller's user row: `existing` (the row the store holds for `identity.username`),
+    /// or (with `create_users`) a new one; its managed roles brought in line with
+    /// `identity.groups`. `None`: unknown and not created.
     pub async fn caller(
         &self,
         store: &Store,
         identity: &Identity,
+        existing: Option<User>,
     ) -> Result<Option<User>, StoreError> {
-        let Some(user) = self.existing_or_created(store, &identity.username).await? else {
-            return Ok(None);
+        let user = match existing {
+            Some(user) => user,
+            None => match self.create(store, &identity.username).await? {
+                Some(user) => user,
+                None => return Ok(None),
+            },
         };
         if !self.config.managed_roles.is_empty() {
             self.sync_roles(store, &user, self.wanted(identity)).await?;
@@ -107,14 +113,7 @@ impl Provisioner {
         wanted
     }
 
-    async fn existing_or_created(
-        &self,
-        store: &Store,
-        username: &str,
-    ) -> Result<Option<User>, StoreError> {
-        if let Some(user) = store.find_user(username).await? {
-            return Ok(Some(user));
-        }
+    async fn create(&self, store: &Store, username: &str) -> Result<Option<User>, StoreError> {
         if !self.config.create_users {
             return Ok(None);
         }

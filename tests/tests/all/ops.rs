@@ -5,10 +5,10 @@
 use std::io::BufRead;
 use std::path::Path;
 use std::process::{Child, Command, Stdio};
-
-use super::cli::mlauth_bin;
 use std::sync::mpsc;
 use std::time::{Duration, Instant};
+
+use super::cli::mlauth_bin;
 
 use mlauth::config::MlauthConfig;
 use mlauth_tests::gateway::TestGateway;

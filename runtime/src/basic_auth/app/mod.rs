@@ -29,7 +29,7 @@ use crate::host_app::{HostApp, HostDecision};
 use crate::plugin::{Identity, RouteSpec};
 use crate::proxy::prepare::RequestContext;
 use crate::proxy::{mlflow_error, mlflow_error_json};
-use crate::store::{ChangeWatcher, Store, StoreError, DEFAULT_POLL_INTERVAL};
+use crate::store::{ChangeWatcher, Store, StoreError, User, DEFAULT_POLL_INTERVAL};
 
 /// mlauth's credential-cache TTL when `auth_cache_ttl_seconds = 0` (MLflow's "disabled"):
 /// every write that could change a check's outcome invalidates the cache, so mlauth keeps
@@ -133,16 +133,16 @@ impl BasicAuthApp {
         identity: &Identity,
         req: Request,
     ) -> Result<HostDecision, Response> {
-        let found = match &self.provisioner {
-            Some(provisioner) => provisioner.caller(&self.core.store, identity).await,
-            None => match self
-                .core
-                .recent
-                .take(&identity.username, self.core.store.generation())
-            {
-                Some(user) => Ok(Some(user)),
-                None => self.core.store.find_user(&identity.username).await,
-            },
+        let found = match (
+            &self.provisioner,
+            self.core.user_row(&identity.username).await,
+        ) {
+            (Some(provisioner), Ok(existing)) => {
+                provisioner
+                    .caller(&self.core.store, identity, existing)
+                    .await
+            }
+            (_, found) => found,
         };
         let caller = match found {
             Ok(Some(user)) => user,
@@ -166,6 +166,17 @@ impl BasicAuthApp {
             ));
         }
         crate::basic_auth::rules::authorize(&self.core, &caller, ctx, req).await
+    }
+}
+
+impl BasicAuthCore {
+    /// The `users` row of `username`: the one the credential check of this request has just
+    /// read (see [`recent`]), else a store read.
+    async fn user_row(&self, username: &str) -> Result<Option<User>, StoreError> {
+        match self.recent.take(username, self.store.generation()) {
+            Some(user) => Ok(Some(user)),
+            None => self.store.find_user(username).await,
+        }
     }
 }
 

@@ -12,6 +12,16 @@ fn identity(username: &str, groups: &[&str]) -> Identity {
     }
 }
 
+/// One request as the basic-auth app makes it: the stored row, then the provisioner.
+async fn request(
+    p: &Provisioner,
+    store: &Store,
+    who: &Identity,
+) -> Result<Option<User>, StoreError> {
+    let existing = store.find_user(&who.username).await?;
+    p.caller(store, who, existing).await
+}
+
 fn provisioner(create_users: bool, managed: &[&str]) -> Provisioner {
     Provisioner::new(ProvisioningConfig {
         create_users,
@@ -35,16 +45,14 @@ async fn role_names(store: &Store, user: &User) -> Vec<String> {
 async fn unknown_user_is_created_only_when_enabled() {
     let store = store().await;
     let off = provisioner(false, &[]);
-    assert!(off
-        .caller(&store, &identity("alice", &[]))
+    assert!(request(&off, &store, &identity("alice", &[]))
         .await
         .unwrap()
         .is_none());
     assert!(store.find_user("alice").await.unwrap().is_none());
 
     let on = provisioner(true, &[]);
-    let alice = on
-        .caller(&store, &identity("alice", &[]))
+    let alice = request(&on, &store, &identity("alice", &[]))
         .await
         .unwrap()
         .expect("created");
@@ -59,7 +67,7 @@ async fn unknown_user_is_created_only_when_enabled() {
         ));
     }
     // A second request finds the same row.
-    let again = on.caller(&store, &identity("alice", &[])).await.unwrap();
+    let again = request(&on, &store, &identity("alice", &[])).await.unwrap();
     assert_eq!(again.map(|u| u.id), Some(alice.id));
 }
 
@@ -81,18 +89,22 @@ async fn managed_roles_follow_the_groups_and_other_roles_are_left_alone() {
     let p = provisioner(false, &["editor", "viewer"]);
 
     // Groups outside the managed list (even names of existing roles) grant nothing.
-    p.caller(&store, &identity("bob", &["editor", "admins", "auditors"]))
-        .await
-        .unwrap();
+    request(
+        &p,
+        &store,
+        &identity("bob", &["editor", "admins", "auditors"]),
+    )
+    .await
+    .unwrap();
     assert_eq!(role_names(&store, &bob).await, ["auditors", "editor"]);
 
-    p.caller(&store, &identity("bob", &["viewer"]))
+    request(&p, &store, &identity("bob", &["viewer"]))
         .await
         .unwrap();
     assert_eq!(role_names(&store, &bob).await, ["auditors", "viewer"]);
 
     // No managed group left: managed roles go, the admin-assigned one stays.
-    p.caller(&store, &identity("bob", &[])).await.unwrap();
+    request(&p, &store, &identity("bob", &[])).await.unwrap();
     assert_eq!(role_names(&store, &bob).await, ["auditors"]);
 }
 
@@ -104,8 +116,7 @@ async fn a_missing_role_grants_nothing_and_does_not_fail_the_request() {
         .await
         .unwrap();
     let p = provisioner(true, &["editor", "ghost"]);
-    let carol = p
-        .caller(&store, &identity("carol", &["editor", "ghost"]))
+    let carol = request(&p, &store, &identity("carol", &["editor", "ghost"]))
         .await
         .unwrap()
         .unwrap();
@@ -121,11 +132,11 @@ async fn an_unchanged_store_is_not_read_again_and_any_write_triggers_a_resync() 
         .unwrap();
     let dave = store.create_user("dave", "x", false).await.unwrap();
     let p = provisioner(false, &["editor"]);
-    p.caller(&store, &identity("dave", &["editor"]))
+    request(&p, &store, &identity("dave", &["editor"]))
         .await
         .unwrap();
     let generation = store.generation();
-    p.caller(&store, &identity("dave", &["editor"]))
+    request(&p, &store, &identity("dave", &["editor"]))
         .await
         .unwrap();
     assert_eq!(store.generation(), generation, "a memo hit writes nothing");
@@ -137,7 +148,7 @@ async fn an_unchanged_store_is_not_read_again_and_any_write_triggers_a_resync() 
         .await
         .unwrap();
     store.unassign_role(dave.id, editor.id).await.unwrap();
-    p.caller(&store, &identity("dave", &["editor"]))
+    request(&p, &store, &identity("dave", &["editor"]))
         .await
         .unwrap();
     assert_eq!(role_names(&store, &dave).await, ["editor"]);
@@ -180,7 +191,7 @@ async fn concurrent_first_requests_create_one_user_with_the_right_roles() {
             &["editor", "viewer"]
         };
         let who = identity("erin", groups);
-        tokio::spawn(async move { p.caller(&store, &who).await })
+        tokio::spawn(async move { request(&p, &store, &who).await })
     });
     for call in calls.collect::<Vec<_>>() {
         let user = call
@@ -196,8 +207,7 @@ async fn concurrent_first_requests_create_one_user_with_the_right_roles() {
         "exactly one row for erin"
     );
     // The last word is whichever request synced last; a final request settles it.
-    let erin = p
-        .caller(&store, &identity("erin", &["viewer"]))
+    let erin = request(&p, &store, &identity("erin", &["viewer"]))
         .await
         .unwrap()
         .unwrap();
