@@ -1,5 +1,7 @@
 //! The result of a successful authentication.
 
+use crate::prelude::*;
+
 /// Who the caller is: the MLflow user the request runs as, plus optional groups and
 /// audit attributes.
 ///

@@ -2,6 +2,8 @@
 //!
 //! Off-wasm (in a plugin's unit tests) the settings come from [`set_for_test`] instead.
 
+use crate::prelude::*;
+
 /// The value of setting `key`, or `None` when the operator did not set it.
 pub fn get(key: &str) -> Option<String> {
     imp::get(key)

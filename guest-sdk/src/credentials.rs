@@ -3,7 +3,9 @@
 //! These are plain functions over header bytes, independent of the WIT bindings, so they
 //! are unit tested on the host.
 
-use std::fmt;
+use crate::prelude::*;
+
+use core::fmt;
 
 use base64::alphabet;
 use base64::engine::{DecodePaddingMode, GeneralPurpose, GeneralPurposeConfig};
@@ -63,7 +65,7 @@ pub fn parse_bearer(value: &[u8]) -> Option<&str> {
 /// The token must be one run of visible ASCII characters; surrounding spaces and tabs are
 /// ignored.
 fn single_token<'a>(value: &'a [u8], scheme: &str) -> Option<&'a str> {
-    let text = std::str::from_utf8(value).ok()?.trim_matches(is_space);
+    let text = core::str::from_utf8(value).ok()?.trim_matches(is_space);
     let (found, rest) = text.split_once(is_space)?;
     if !found.eq_ignore_ascii_case(scheme) {
         return None;

@@ -5,6 +5,8 @@
 //! Off-wasm (in a plugin's unit tests) HMAC keys come from [`set_key_for_test`] and the
 //! primitives are small local implementations.
 
+use crate::prelude::*;
+
 /// SHA-256 of `data`.
 pub fn sha256(data: &[u8]) -> Vec<u8> {
     imp::sha256(data)
@@ -43,6 +45,7 @@ pub fn hex(bytes: &[u8]) -> String {
 
 #[cfg(target_arch = "wasm32")]
 mod imp {
+    use crate::prelude::*;
     use crate::wit::crypto;
 
     pub(super) fn sha256(data: &[u8]) -> Vec<u8> {

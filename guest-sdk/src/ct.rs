@@ -1,6 +1,6 @@
 //! Constant-time comparison for secrets.
 
-use std::hint::black_box;
+use core::hint::black_box;
 
 /// Compares two byte strings in time that depends only on their lengths, never on where
 /// they first differ. Use it to compare passwords, tokens and MACs.

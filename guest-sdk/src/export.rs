@@ -1,6 +1,8 @@
 //! The plugin traits and the macros that export them as a component.
 
-use std::marker::PhantomData;
+use crate::prelude::*;
+
+use core::marker::PhantomData;
 
 use crate::wit::{app_export, authenticator_export, types as raw};
 use crate::{Authorization, Request, Response, Route};
@@ -119,6 +121,46 @@ macro_rules! export_app {
         const _: () = {
             type __MlauthExported = $crate::__private::Exported<$plugin>;
     $crate::wit::app::export!(__MlauthExported with_types_in $crate::wit::app);
+        };
+    };
+}
+
+/// Makes a `no_std` plugin complete: installs mlauth's bump allocator, a panic handler that
+/// logs the panic and traps, and the `cabi_realloc` export. Use it once, in the plugin crate,
+/// next to the export macro; off-wasm (in the plugin's unit tests) it expands to nothing.
+///
+/// A plugin built this way links no Rust `std` and none of the WASI interfaces `std`
+/// imports, so each request's fresh instance has less to set up (measured in
+/// `docs/authoring/README.md`). The crate starts with
+/// `#![cfg_attr(target_arch = "wasm32", no_std)]` and `extern crate alloc;`, and every
+/// dependency it links must be `no_std` too (for example `serde_json` with
+/// `default-features = false, features = ["alloc"]`): a dependency that links `std` brings
+/// its own panic handler, and the link fails with a duplicate `panic_impl`.
+#[macro_export]
+macro_rules! lean_runtime {
+    () => {
+        #[cfg(target_arch = "wasm32")]
+        const _: () = {
+            #[global_allocator]
+            static __MLAUTH_ALLOCATOR: $crate::lean::BumpAllocator =
+                $crate::lean::BumpAllocator::new();
+
+            #[panic_handler]
+            fn __mlauth_panic(info: &::core::panic::PanicInfo) -> ! {
+                $crate::lean::on_panic(info)
+            }
+
+            /// The canonical ABI's allocator export.
+            #[unsafe(no_mangle)]
+            unsafe extern "C" fn cabi_realloc(
+                old: *mut u8,
+                old_len: usize,
+                align: usize,
+                new_len: usize,
+            ) -> *mut u8 {
+                // SAFETY: forwarded unchanged from the canonical ABI.
+                unsafe { $crate::lean::cabi_realloc(old, old_len, align, new_len) }
+            }
         };
     };
 }

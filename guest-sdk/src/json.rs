@@ -1,6 +1,8 @@
 //! Just enough JSON writing for MLflow error bodies.
 
-use std::fmt::Write as _;
+use crate::prelude::*;
+
+use core::fmt::Write as _;
 
 /// Appends `text` to `out` as a JSON string literal, quotes included.
 pub(crate) fn push_string(out: &mut String, text: &str) {

@@ -4,6 +4,8 @@
 //!
 //! Off-wasm (in a plugin's unit tests) results come from [`set_for_test`].
 
+use crate::prelude::*;
+
 use serde_json::{Map, Value};
 
 /// What a token must satisfy beyond its signature.
@@ -42,8 +44,8 @@ pub enum VerifyError {
     KeysUnavailable(String),
 }
 
-impl std::fmt::Display for VerifyError {
-    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+impl core::fmt::Display for VerifyError {
+    fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
         match self {
             VerifyError::Malformed(m) => write!(f, "malformed token: {m}"),
             VerifyError::UnknownKeySet(m) => write!(f, "unknown key set: {m}"),
@@ -106,6 +108,7 @@ pub fn verify(key_set: &str, token: &str, expect: &Expectations) -> Result<Claim
 #[cfg(target_arch = "wasm32")]
 mod imp {
     use super::{Expectations, VerifyError};
+    use crate::prelude::*;
     use crate::wit::jwt as raw;
 
     pub(super) fn verify(

@@ -5,6 +5,8 @@
 //! limits, or a database failure, traps (the request is refused). Off-wasm (in a plugin's
 //! unit tests) the store is a per-thread map with a test clock ([`advance_clock_for_test`]).
 
+use crate::prelude::*;
+
 /// The value under `key`, or `None` when absent or expired. A counter reads as its decimal
 /// text.
 pub fn get(key: &str) -> Option<Vec<u8>> {

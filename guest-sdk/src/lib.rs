@@ -76,9 +76,24 @@
 //! # assert_eq!(TeamToken::authenticate(bad).unwrap_err().status(), 401);
 //! ```
 //!
+//! # Lean plugins
+//!
+//! A plugin that needs nothing from `std` can be `no_std`: it starts with
+//! `#![cfg_attr(target_arch = "wasm32", no_std)]` and `extern crate alloc;` and invokes
+//! [`lean_runtime!`] next to its export macro (a bump allocator, a panic handler that logs
+//! and traps, `cabi_realloc`). It links no WASI interfaces and each request's instance is
+//! about a fifth cheaper; see `docs/authoring/rust.md`.
+//!
 //! The host grants the plugin only what the operator configured; the SDK's [`log`] and
 //! [`config`] modules are the plugin's whole view of the host.
 #![deny(missing_docs)]
+// On wasm the SDK itself needs only `core` and `alloc`, so it also serves `no_std` plugins
+// (see [`lean_runtime!`]); off-wasm (a plugin's unit tests) it uses `std` for its test doubles.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+mod prelude;
 
 mod authorization;
 mod bindings;
@@ -91,6 +106,9 @@ mod export;
 mod json;
 pub mod jwt;
 pub mod kv;
+#[cfg(target_arch = "wasm32")]
+#[doc(hidden)]
+pub mod lean;
 pub mod log;
 mod request;
 mod response;

@@ -1,5 +1,7 @@
 //! The incoming request as a plugin sees it.
 
+use crate::prelude::*;
+
 use crate::credentials::{self, BasicCredentials};
 
 /// An HTTP request handed to [`Authenticator::authenticate`](crate::Authenticator) or
@@ -54,7 +56,7 @@ impl Request {
 
     /// The value of the first header called `name`, if it is valid UTF-8.
     pub fn header_str(&self, name: &str) -> Option<&str> {
-        std::str::from_utf8(self.header(name)?).ok()
+        core::str::from_utf8(self.header(name)?).ok()
     }
 
     /// Every value of the header called `name`, in arrival order.

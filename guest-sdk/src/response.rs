@@ -1,5 +1,7 @@
 //! Responses a plugin sends: challenges, refusals and route answers.
 
+use crate::prelude::*;
+
 use crate::json;
 
 /// The body of MLflow's `401` (its exact text, which MLflow's clients match on).

@@ -1,5 +1,7 @@
 //! Routes an app plugin adds to the host.
 
+use crate::prelude::*;
+
 /// A path pattern plus the methods it answers, served by [`App::handle`](crate::App).
 ///
 /// The path is exact (`/api/custom-auth/login`) or a prefix ending in `/*` (`/public/*`

@@ -4,6 +4,8 @@
 //!
 //! Off-wasm (in a plugin's unit tests) secrets come from [`set_for_test`].
 
+use crate::prelude::*;
+
 /// The secret `name`, or `None` when it is not granted to this plugin.
 pub fn get(name: &str) -> Option<String> {
     imp::get(name)

@@ -5,6 +5,8 @@
 //! Off-wasm (in a plugin's unit tests) the store is a per-thread map set with
 //! [`set_for_test`].
 
+use crate::prelude::*;
+
 /// A user of the store. The password hash never leaves the host.
 #[derive(Debug, Clone, PartialEq, Eq)]
 pub struct User {

@@ -12,7 +12,9 @@ use crate::plugin::PluginInfo;
 /// The data owned by one [`wasmtime::Store`]: a WASI context with no ambient authority,
 /// the resource table, the memory limiter, and the plugin's identity and grants.
 pub struct HostState {
-    wasi: WasiCtx,
+    /// Built on the plugin's first WASI call: a plugin that imports no WASI (a `no_std`
+    /// plugin) never pays for one.
+    wasi: Option<WasiCtx>,
     table: ResourceTable,
     /// Memory/table limiter; records whether a limit was hit.
     pub limits: InstanceLimiter,
@@ -37,31 +39,38 @@ impl HostState {
         memory_limit: usize,
         max_output: usize,
     ) -> Self {
-        let output = CapturedOutput::new(max_output);
-        let mut builder = WasiCtx::builder();
-        builder
-            .stdout(output.stream("stdout"))
-            .stderr(output.stream("stderr"))
-            .allow_tcp(false)
-            .allow_udp(false)
-            .allow_ip_name_lookup(false);
         Self {
-            wasi: builder.build(),
+            wasi: None,
             table: ResourceTable::new(),
             limits: InstanceLimiter::new(memory_limit),
             plugin,
             request_id,
-            output,
+            output: CapturedOutput::new(max_output),
             log_lines: 0,
             host_time: std::time::Duration::ZERO,
         }
     }
 }
 
+/// The WASI context every plugin gets: stdout and stderr captured into `output`, no
+/// preopened directories, no environment, no arguments, closed stdin, no sockets and no
+/// name lookups; clocks and randomness work.
+fn sandboxed_wasi(output: &CapturedOutput) -> WasiCtx {
+    let mut builder = WasiCtx::builder();
+    builder
+        .stdout(output.stream("stdout"))
+        .stderr(output.stream("stderr"))
+        .allow_tcp(false)
+        .allow_udp(false)
+        .allow_ip_name_lookup(false);
+    builder.build()
+}
+
 impl WasiView for HostState {
     fn ctx(&mut self) -> WasiCtxView<'_> {
+        let output = &self.output;
         WasiCtxView {
-            ctx: &mut self.wasi,
+            ctx: self.wasi.get_or_insert_with(|| sandboxed_wasi(output)),
             table: &mut self.table,
         }
     }

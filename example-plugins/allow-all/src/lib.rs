@@ -1,6 +1,12 @@
 //! An mlauth function plugin that lets every request through as one user.
 //!
 //! Settings: `username` (default `anonymous`). Use it for benchmarks and local trials only.
+//!
+//! Built `no_std` with the SDK's lean runtime ([`mlauth_guest_sdk::lean_runtime!`]): no Rust
+//! `std` and no WASI imports, so each request's fresh instance is cheaper to create.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
 
 use mlauth_guest_sdk::{config, Authenticator, Authorization, Request, Response};
 
@@ -18,3 +24,4 @@ impl Authenticator for AllowAll {
 }
 
 mlauth_guest_sdk::export_authenticator!(AllowAll);
+mlauth_guest_sdk::lean_runtime!();

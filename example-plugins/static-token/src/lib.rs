@@ -5,6 +5,14 @@
 //! runs the request as the `username` setting (default `api-user`); anything else gets a
 //! `401` with a `Bearer` challenge and MLflow's text. Without a `token` setting every
 //! request is refused with `500` (fail closed).
+//!
+//! Built `no_std` with the SDK's lean runtime ([`mlauth_guest_sdk::lean_runtime!`]): no Rust
+//! `std` and no WASI imports, so each request's fresh instance is cheaper to create.
+#![cfg_attr(target_arch = "wasm32", no_std)]
+
+extern crate alloc;
+
+use alloc::string::String;
 
 use mlauth_guest_sdk::{config, ct_eq, log, Authenticator, Authorization, Request, Response};
 
@@ -49,6 +57,7 @@ fn not_configured() -> Response {
 }
 
 mlauth_guest_sdk::export_authenticator!(StaticToken);
+mlauth_guest_sdk::lean_runtime!();
 
 #[cfg(test)]
 mod tests {

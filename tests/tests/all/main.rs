@@ -11,6 +11,7 @@ mod e2e_mlflow;
 mod faults;
 mod hostile;
 mod languages;
+mod lean_runtime;
 mod limits;
 mod load_errors;
 mod multi_instance;
