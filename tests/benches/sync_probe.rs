@@ -129,7 +129,8 @@ fn main() {
         .and_then(|v| v.parse().ok())
         .unwrap_or(20_000);
     let sandbox = Sandbox::new(SandboxLimits::default()).unwrap();
-    // allow-all imports only `config` and WASI, so its sync InstancePre needs no async host.
+    // allow-all imports only `log` and `config` (it is `no_std`), so its sync InstancePre needs
+    // no async host.
     let component = Component::from_file(&sandbox.engine, mlauth_tests::wasm::ALLOW_ALL).unwrap();
     let sync_pre = linker(&sandbox, true).instantiate_pre(&component).unwrap();
     let async_pre = linker(&sandbox, false).instantiate_pre(&component).unwrap();
