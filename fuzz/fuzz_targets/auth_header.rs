@@ -5,9 +5,16 @@
 use base64::Engine as _;
 use libfuzzer_sys::fuzz_target;
 
+extern crate alloc;
+
 #[allow(dead_code)]
 #[path = "../../guest-sdk/src/credentials.rs"]
 mod credentials;
+
+// The `alloc` names credentials.rs imports from the SDK's prelude.
+#[allow(dead_code, unused_imports)]
+#[path = "../../guest-sdk/src/prelude.rs"]
+mod prelude;
 
 fuzz_target!(|data: &[u8]| {
     if let Some(c) = credentials::parse_basic(data) {

@@ -38,11 +38,6 @@ impl BumpAllocator {
         }
     }
 
-    /// Bytes handed out so far (for tests and diagnostics).
-    pub fn used(&self) -> usize {
-        self.next.get().saturating_sub(heap_base())
-    }
-
     /// Reserves `layout`, growing memory when needed; `None` when memory cannot grow.
     fn bump(&self, layout: Layout) -> Option<usize> {
         if self.end.get() == 0 {
@@ -172,9 +167,10 @@ fn heap_base() -> usize {
     core::ptr::addr_of!(__heap_base) as usize
 }
 
-/// The end of the memory the instance has now.
+/// The end of the memory the instance has now. A full 4 GiB memory does not fit a wasm32
+/// `usize`; it saturates one byte short rather than wrapping to 0.
 fn memory_end() -> usize {
-    core::arch::wasm32::memory_size(0) * PAGE
+    core::arch::wasm32::memory_size(0).saturating_mul(PAGE)
 }
 
 /// Grows memory by `pages`; `None` when the host's memory cap refuses.
