@@ -131,7 +131,7 @@ macro_rules! export_app {
 ///
 /// A plugin built this way links no Rust `std` and none of the WASI interfaces `std`
 /// imports, so each request's fresh instance has less to set up (measured in
-/// `docs/authoring/README.md`). The crate starts with
+/// `docs/authoring/rust.md`). The crate starts with
 /// `#![cfg_attr(target_arch = "wasm32", no_std)]` and `extern crate alloc;`, and every
 /// dependency it links must be `no_std` too (for example `serde_json` with
 /// `default-features = false, features = ["alloc"]`): a dependency that links `std` brings

@@ -112,20 +112,23 @@ unsafe impl GlobalAlloc for BumpAllocator {
 /// Called only by the component model's canonical ABI, with a pointer it got from this
 /// function (or null with `old_len == 0`).
 pub unsafe fn cabi_realloc(old: *mut u8, old_len: usize, align: usize, new_len: usize) -> *mut u8 {
-    let Ok(layout) = Layout::from_size_align(old_len, align) else {
+    let (Ok(old_layout), Ok(new_layout)) = (
+        Layout::from_size_align(old_len, align),
+        Layout::from_size_align(new_len, align),
+    ) else {
         trap()
     };
+    if new_len == 0 {
+        // A zero-sized value needs no memory, only an aligned, non-null address.
+        return align as *mut u8;
+    }
     let new = if old_len == 0 {
-        match Layout::from_size_align(new_len, align) {
-            // SAFETY: `alloc::alloc` with a valid layout; a zero size is allowed by
-            // the canonical ABI and answered with a dangling, aligned pointer below.
-            Ok(layout) if new_len > 0 => unsafe { alloc::alloc::alloc(layout) },
-            Ok(_) => return align as *mut u8,
-            Err(_) => trap(),
-        }
+        // SAFETY: a valid layout of non-zero size.
+        unsafe { alloc::alloc::alloc(new_layout) }
     } else {
-        // SAFETY: `old` came from this allocator with `layout` (the ABI's contract).
-        unsafe { alloc::alloc::realloc(old, layout, new_len) }
+        // SAFETY: `old` came from this allocator with `old_layout` (the ABI's contract), and
+        // `new_len` is non-zero.
+        unsafe { alloc::alloc::realloc(old, old_layout, new_len) }
     };
     if new.is_null() {
         trap()

@@ -90,14 +90,23 @@ fn request(mode: &str) -> PluginRequest {
 }
 
 #[test]
-fn lean_plugin_panic_message_is_logged_and_the_call_fails() {
+fn lean_plugin_failures_are_classified_and_the_panic_message_is_logged() {
     let captured = Captured::default();
     let writer = captured.clone();
-    let subscriber = tracing_subscriber::fmt()
-        .with_ansi(false)
-        .with_writer(move || writer.clone())
-        .finish();
-    let kind = tracing::subscriber::with_default(subscriber, || {
+    // A process-wide subscriber, not a scoped one: with other tests logging from their own
+    // threads at the same time, a scoped dispatcher can miss events (tracing caches each
+    // call site's interest globally). Only plugin errors are kept; this test is the only
+    // one in the binary that installs a subscriber.
+    use tracing_subscriber::layer::SubscriberExt as _;
+    let plugin_errors =
+        tracing_subscriber::filter::Targets::new().with_target("mlauth", tracing::Level::ERROR);
+    let subscriber = tracing_subscriber::registry().with(plugin_errors).with(
+        tracing_subscriber::fmt::layer()
+            .with_ansi(false)
+            .with_writer(move || writer.clone()),
+    );
+    tracing::subscriber::set_global_default(subscriber).expect("no other test sets one");
+    let kind = {
         let rt = tokio::runtime::Builder::new_current_thread()
             .enable_all()
             .build()
@@ -112,18 +121,24 @@ fn lean_plugin_panic_message_is_logged_and_the_call_fails() {
                 .unwrap();
             let ok = plugin.authenticate(&request("")).await.unwrap().unwrap();
             assert_eq!(ok.username, "lean");
+            // Exhausting memory is reported as the memory cap, not as a generic trap.
+            let oom = plugin.authenticate(&request("oom")).await.unwrap_err();
+            assert_eq!(oom.kind(), "memory_limit", "{oom}");
             let err = plugin.authenticate(&request("panic")).await.unwrap_err();
             err.kind()
         })
-    });
+    };
     assert_eq!(kind, "trap");
     let logs = String::from_utf8(captured.0.lock().unwrap().clone()).unwrap();
     let line = logs
         .lines()
-        .find(|line| line.contains("lean fixture panicked on purpose"))
+        .find(|line| {
+            line.contains("lean fixture panicked on purpose")
+                && line.contains("request_id=\"lean-panic\"")
+        })
         .unwrap_or_else(|| panic!("panic message not logged:\n{logs}"));
     assert!(
-        line.contains("ERROR") && line.contains("lean-panic"),
+        line.contains("ERROR") && line.contains("lean/src/lib.rs"),
         "{line}"
     );
 }
