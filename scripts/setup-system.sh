@@ -1,9 +1,10 @@
 #!/usr/bin/env bash
 # System packages the Rust build links against (idempotent): the system SQLite library
-# (sqlx uses it instead of compiling a bundled copy) and pkg-config to find it.
+# (sqlx uses it instead of compiling a bundled copy), pkg-config to find it, and libclang,
+# which libsqlite3-sys's build-time bindgen (sqlx's `sqlite-unbundled`) loads.
 set -euo pipefail
 missing=()
-for pkg in libsqlite3-dev pkg-config; do
+for pkg in libsqlite3-dev pkg-config libclang-dev; do
   dpkg -s "$pkg" >/dev/null 2>&1 || missing+=("$pkg")
 done
 if [ ${#missing[@]} -gt 0 ]; then
