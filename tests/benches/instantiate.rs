@@ -17,9 +17,13 @@ use mlauth::runner::new_linker;
 use mlauth::sandbox::{Sandbox, SandboxLimits};
 
 fn load(rt: &tokio::runtime::Runtime, path: &str, pooling: bool) -> Arc<LoadedPlugin> {
+    let defaults = SandboxLimits::default();
     let sandbox = Sandbox::new(SandboxLimits {
         pooling,
-        ..SandboxLimits::default()
+        max_concurrent_instances: env_number("MLAUTH_BENCH_POOL_SLOTS")
+            .unwrap_or(defaults.max_concurrent_instances as usize)
+            as u32,
+        ..defaults
     })
     .unwrap();
     let linker = new_linker(&sandbox).unwrap();
@@ -63,10 +67,11 @@ fn request() -> PluginRequest {
 /// `valgrind --tool=callgrind` sees only the per-request path (run twice with different
 /// iteration counts and divide the difference: load-independent instructions per request).
 fn iterations() -> usize {
-    std::env::var("MLAUTH_BENCH_ITERS")
-        .ok()
-        .and_then(|v| v.parse().ok())
-        .unwrap_or(20_000)
+    env_number("MLAUTH_BENCH_ITERS").unwrap_or(20_000)
+}
+
+fn env_number(name: &str) -> Option<usize> {
+    std::env::var(name).ok().and_then(|v| v.parse().ok())
 }
 
 fn percentiles(rt: &tokio::runtime::Runtime, plugin: &LoadedPlugin, label: &str) {

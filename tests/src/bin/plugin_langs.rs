@@ -2,7 +2,7 @@
 //! compile time, precompiled (`.cwasm`) size and cold load from it, and the per-request
 //! cost of a fresh instance + `authenticate` (the gateway's path, without HTTP).
 //!
-//! `cargo run --release -p mlauth-tests --bin plugin_langs -- [--requests 2000]`
+//! `cargo run --release -p mlauth-tests --bin plugin_langs -- [--requests 2000] [--copy-on-write false]`
 //!
 //! Needs the toolchains of `scripts/setup-toolchains.sh`. Prints a Markdown table.
 
@@ -28,6 +28,9 @@ struct Args {
     /// Repetitions of the compile and deserialize measurements (the best is reported).
     #[arg(long, default_value_t = 3)]
     repeat: usize,
+    /// Map plugin memory images copy-on-write (`sandbox.copy_on_write`; `false` to compare).
+    #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
+    copy_on_write: bool,
 }
 
 struct Row {
@@ -48,7 +51,11 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let sandbox = Sandbox::new(SandboxLimits::default()).expect("sandbox");
+    let sandbox = Sandbox::new(SandboxLimits {
+        copy_on_write: args.copy_on_write,
+        ..SandboxLimits::default()
+    })
+    .expect("sandbox");
     let mut rows = Vec::new();
     for language in Language::ALL {
         eprintln!("measuring {}", language.name());
