@@ -32,7 +32,7 @@ pub struct SandboxLimits {
     pub max_output_bytes: usize,
     /// Map plugin memory images copy-on-write. On by default: a JavaScript or Python
     /// plugin's multi-megabyte heap snapshot is mapped instead of copied into every fresh
-    /// instance (3-4x faster per request, see README, Performance); neutral for Rust and C.
+    /// instance (2-4x cheaper per request, see README, Performance); neutral for Rust and C.
     pub copy_on_write: bool,
 }
 
