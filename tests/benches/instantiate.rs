@@ -23,6 +23,7 @@ fn load(rt: &tokio::runtime::Runtime, path: &str, pooling: bool) -> Arc<LoadedPl
         max_concurrent_instances: env_number("MLAUTH_BENCH_POOL_SLOTS")
             .unwrap_or(defaults.max_concurrent_instances as usize)
             as u32,
+        copy_on_write: env_number("MLAUTH_BENCH_COW").map_or(defaults.copy_on_write, |v| v == 1),
         ..defaults
     })
     .unwrap();
@@ -61,7 +62,8 @@ fn request() -> PluginRequest {
     }
 }
 
-/// Measured iterations: `MLAUTH_BENCH_ITERS` (default 20,000). With
+/// Measured iterations: `MLAUTH_BENCH_ITERS` (default 20,000); `MLAUTH_BENCH_COW=0|1` overrides
+/// `sandbox.copy_on_write`, `MLAUTH_BENCH_POOL_SLOTS` the pool size. With
 /// `MLAUTH_BENCH_PERCENTILES_ONLY=1` criterion is skipped (`MLAUTH_BENCH_SCENARIO=<substring>`
 /// picks scenarios), so an instruction counter such as
 /// `valgrind --tool=callgrind` sees only the per-request path (run twice with different
