@@ -380,6 +380,12 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("sandbox.deadline_ms = 0"));
+        config = MlauthConfig::parse("[sandbox]\nwarm_instances = 65\n").unwrap();
+        assert!(config
+            .validate()
+            .unwrap_err()
+            .to_string()
+            .contains("sandbox.warm_instances = 65"));
         config = MlauthConfig::parse("[server]\nupstream = \"https://x\"\n").unwrap();
         assert!(config
             .validate()

@@ -26,6 +26,9 @@ pub const CREDENTIAL_CACHE_HITS: &str = "mlauth_credential_cache_hits_total";
 pub const CREDENTIAL_CACHE_MISSES: &str = "mlauth_credential_cache_misses_total";
 /// Auth-database operations that failed because the database was unreachable or erred.
 pub const STORE_ERRORS: &str = "mlauth_store_errors_total";
+/// Fresh plugin instances handed to calls when `sandbox.warm_instances` > 0, by `plugin` and
+/// `source`: `warm` (made ahead, off the request path) or `cold` (made inline: none ready).
+pub const PLUGIN_INSTANCES: &str = "mlauth_plugin_instances_total";
 /// Compile-cache lookups by `result` (`hit`, `miss`, `rejected`).
 pub const COMPILE_CACHE: &str = "mlauth_compile_cache_total";
 
@@ -115,6 +118,10 @@ fn describe() {
     );
     describe_counter!(STORE_ERRORS, "Auth database errors");
     describe_counter!(COMPILE_CACHE, "On-disk compile cache lookups by result");
+    describe_counter!(
+        PLUGIN_INSTANCES,
+        "Fresh plugin instances by source (warm: made ahead; cold: made inline)"
+    );
 }
 
 /// Counts one answered request.
@@ -140,6 +147,12 @@ pub fn reload(plugin: &str, result: &'static str, elapsed: Option<Duration>) {
         metrics::histogram!(RELOAD_SECONDS, "plugin" => plugin.to_string())
             .record(elapsed.as_secs_f64());
     }
+}
+
+/// Counts one fresh instance handed to a call (`source` is `warm` or `cold`).
+pub fn plugin_instance(plugin: &str, source: &'static str) {
+    metrics::counter!(PLUGIN_INSTANCES, "plugin" => plugin.to_string(), "source" => source)
+        .increment(1);
 }
 
 /// Counts one credential-cache lookup.

@@ -28,6 +28,9 @@ pub struct HostState {
     pub log_lines: u32,
     /// Time spent in host calls the plugin awaited (not charged to its CPU deadline).
     pub host_time: std::time::Duration,
+    /// When the current call's deadline started counting (re-armed when a made-ahead
+    /// instance is handed to a request).
+    pub call_started: std::time::Instant,
 }
 
 impl HostState {
@@ -48,6 +51,7 @@ impl HostState {
             output: CapturedOutput::new(max_output),
             log_lines: 0,
             host_time: std::time::Duration::ZERO,
+            call_started: std::time::Instant::now(),
         }
     }
 }

@@ -1,11 +1,10 @@
 //! One plugin call: a fresh store and instance per call, a memory cap, a deadline, and a
 //! classification of every failure. Nothing computed for one request is visible to the next.
 
-use std::sync::Arc;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 use wasmtime::component::Instance;
-use wasmtime::{Store, Trap, UpdateDeadline};
+use wasmtime::{Store, Trap};
 
 use super::{Identity, LoadedPlugin, PluginRequest, PluginResponse};
 use crate::bindings::mlauth::plugin::types as wit;
@@ -14,7 +13,7 @@ use crate::state::HostState;
 /// Backstop on the whole call, on top of the plugin's own deadline: host calls the plugin
 /// awaits (a password check, a database read) are not charged to the plugin's deadline but
 /// each has its own timeout ([`crate::host::HOST_CALL_TIMEOUT`]); this bounds the sum.
-const HOST_CALL_SLACK: Duration = Duration::from_secs(15);
+pub(crate) const HOST_CALL_SLACK: Duration = Duration::from_secs(15);
 
 /// Why a plugin call produced no usable answer. The gateway fails closed on every variant.
 #[derive(Debug, thiserror::Error)]
@@ -127,49 +126,40 @@ impl LoadedPlugin {
         .await
     }
 
-    /// Creates a store, instantiates, runs `call` under the deadline, logs the plugin's
-    /// output, and classifies failures.
+    /// Takes a fresh instance (made ahead, or made now), runs `call` under the deadline,
+    /// logs the plugin's output, and classifies failures.
     async fn run<'a, R, F, Fut>(&'a self, request_id: &str, call: F) -> Result<R, InvokeError>
     where
         F: FnOnce(Store<HostState>, Instance, &'a LoadedPlugin) -> Fut,
         Fut: std::future::Future<Output = wasmtime::Result<(Store<HostState>, R)>>,
     {
-        let _permit = self
-            .permits
-            .acquire()
-            .await
-            .map_err(|_| InvokeError::Trap("sandbox closed".into()))?;
-        let limits = &self.sandbox.limits;
-        let deadline = limits.deadline();
-        let state = HostState::new(
-            self.info.clone(),
-            Arc::from(request_id),
-            limits.memory_limit_bytes(),
-            limits.max_output_bytes,
-        );
-        let output = state.output.clone();
-        let limit_hit = state.limits.hit_flag();
-        let mut store = Store::new(&self.sandbox.engine, state);
-        store.limiter(|state| &mut state.limits);
-        let started = Instant::now();
-        store.set_epoch_deadline(1);
-        store.epoch_deadline_callback(move |ctx| {
-            let guest_time = started.elapsed().saturating_sub(ctx.data().host_time);
-            Ok(if guest_time >= deadline {
-                UpdateDeadline::Interrupt
-            } else {
-                UpdateDeadline::Yield(1)
-            })
-        });
+        let deadline = self.sandbox.limits.deadline();
+        let Some(prepared) = self.fresh.prepare(request_id).await else {
+            return Err(InvokeError::Trap("sandbox closed".into()));
+        };
+        let permit = prepared.permit;
+        let mut store = prepared.store;
+        let output = store.data().output.clone();
+        let limit_hit = store.data().limits.hit_flag();
         let work = async {
-            let instance = self.pre.instantiate_async(&mut store).await?;
+            let instance = match prepared.instance {
+                Some(instance) => instance,
+                None => {
+                    let instance = self.fresh.pre().instantiate_async(&mut store).await?;
+                    self.fresh.inline_succeeded();
+                    instance
+                }
+            };
             call(store, instance, self).await
         };
         let result = tokio::time::timeout(deadline + HOST_CALL_SLACK, work).await;
         self.log_output(request_id, &output);
         let result = match result {
             Err(_elapsed) => Err(InvokeError::Deadline(deadline)),
-            Ok(Ok((_store, value))) => Ok(value),
+            Ok(Ok((store, value))) => {
+                self.fresh.retire(store, permit);
+                Ok(value)
+            }
             Ok(Err(err)) => Err(classify(&err, deadline, limit_hit.get())),
         };
         result.inspect_err(|e| self.log_failure(request_id, e))

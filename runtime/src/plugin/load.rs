@@ -7,6 +7,7 @@ use std::sync::Arc;
 use sha2::{Digest, Sha256};
 use wasmtime::component::{types::ComponentItem, Component, Linker};
 
+use super::fresh::FreshInstances;
 use super::grants::{judge_import, ImportVerdict};
 use super::{Capability, LoadedPlugin, PluginInfo, PluginKind, PluginSettings, RouteSpec};
 use crate::bindings::exports::mlauth::plugin::{app, authenticator};
@@ -217,19 +218,19 @@ pub async fn load_plugin_bytes(
         grants: settings.grants.clone(),
         services: settings.services.clone(),
     });
-    let permits = sandbox.permits.clone();
+    let fresh = Arc::new(FreshInstances::new(pre, info.clone(), sandbox.clone()));
     let mut plugin = LoadedPlugin {
         info,
         routes: Vec::new(),
-        pre,
+        fresh,
         authenticator,
         app,
         sandbox: sandbox.clone(),
-        permits,
     };
     if kind == PluginKind::App {
         plugin.routes = create_app(&plugin, host_routes).await?;
     }
+    plugin.prewarm();
     Ok(plugin)
 }
 

@@ -4,8 +4,11 @@
 //!   against the WIT contract and the operator's grants, and pre-instantiates it.
 //! * [`invoke`] runs one call in a fresh [`wasmtime::Store`] with a memory cap and a deadline,
 //!   and turns every failure into an [`InvokeError`] (the caller fails closed).
+//! * `fresh` makes those stores and instances, a few of them ahead of the requests
+//!   (`sandbox.warm_instances`), and drops answered ones off the request's latency.
 
 pub mod cache;
+mod fresh;
 pub mod grants;
 pub mod invoke;
 pub mod load;
@@ -16,12 +19,8 @@ use std::collections::BTreeMap;
 use std::path::PathBuf;
 use std::sync::Arc;
 
-use tokio::sync::Semaphore;
-use wasmtime::component::InstancePre;
-
 use crate::bindings::exports::mlauth::plugin::{app, authenticator};
 use crate::sandbox::Sandbox;
-use crate::state::HostState;
 
 pub use grants::Capability;
 pub use invoke::InvokeError;
@@ -93,17 +92,35 @@ impl PluginInfo {
 }
 
 /// A compiled, validated, pre-instantiated plugin version. Cheap to share (`Arc`); each
-/// request instantiates it afresh.
+/// request gets a fresh instance of it (made ahead of time when one is ready).
 pub struct LoadedPlugin {
     /// Name, digest, kind, settings.
     pub info: Arc<PluginInfo>,
     /// Routes the plugin added through `create-app` (empty for function plugins).
     pub routes: Vec<RouteSpec>,
-    pre: InstancePre<HostState>,
+    fresh: Arc<fresh::FreshInstances>,
     authenticator: authenticator::GuestIndices,
     app: Option<app::GuestIndices>,
     sandbox: Sandbox,
-    permits: Arc<Semaphore>,
+}
+
+impl LoadedPlugin {
+    /// Starts making `sandbox.warm_instances` fresh instances ahead of the first requests.
+    pub fn prewarm(&self) {
+        self.fresh.prewarm();
+    }
+
+    /// Fresh instances currently made ahead and waiting for a request.
+    pub fn warm_ready(&self) -> usize {
+        self.fresh.ready()
+    }
+}
+
+impl Drop for LoadedPlugin {
+    /// A retired version (replaced by a reload) releases its made-ahead instances at once.
+    fn drop(&mut self) {
+        self.fresh.close();
+    }
 }
 
 impl std::fmt::Debug for LoadedPlugin {

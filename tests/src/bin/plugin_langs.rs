@@ -2,7 +2,8 @@
 //! compile time, precompiled (`.cwasm`) size and cold load from it, and the per-request
 //! cost of a fresh instance + `authenticate` (the gateway's path, without HTTP).
 //!
-//! `cargo run --release -p mlauth-tests --bin plugin_langs -- [--requests 2000] [--copy-on-write false]`
+//! `cargo run --release -p mlauth-tests --bin plugin_langs -- [--requests 2000] [--copy-on-write false]
+//! [--warm-instances 2]`
 //!
 //! Needs the toolchains of `scripts/setup-toolchains.sh`. Prints a Markdown table.
 
@@ -31,6 +32,10 @@ struct Args {
     /// Map plugin memory images copy-on-write (`sandbox.copy_on_write`; `false` to compare).
     #[arg(long, default_value_t = true, action = clap::ArgAction::Set)]
     copy_on_write: bool,
+    /// Instances made ahead (`sandbox.warm_instances`) for the last column, the request's
+    /// latency at light load; the other columns instantiate inline on every call.
+    #[arg(long, default_value_t = 2)]
+    warm_instances: u32,
 }
 
 struct Row {
@@ -42,6 +47,7 @@ struct Row {
     deserialize: Duration,
     p50_us: f64,
     mean_us: f64,
+    warm_p50_us: f64,
 }
 
 fn main() {
@@ -51,9 +57,15 @@ fn main() {
         .enable_all()
         .build()
         .unwrap();
-    let sandbox = Sandbox::new(SandboxLimits {
+    let limits = SandboxLimits {
         copy_on_write: args.copy_on_write,
+        warm_instances: 0,
         ..SandboxLimits::default()
+    };
+    let sandbox = Sandbox::new(limits.clone()).expect("sandbox");
+    let warm_sandbox = Sandbox::new(SandboxLimits {
+        warm_instances: args.warm_instances,
+        ..limits
     })
     .expect("sandbox");
     let mut rows = Vec::new();
@@ -85,7 +97,10 @@ fn main() {
             Language::Rust | Language::C => args.requests,
             _ => (args.requests / 10).max(10),
         };
-        let (p50_us, mean_us) = rt.block_on(per_request(&plugin, n));
+        let (p50_us, mean_us) = rt.block_on(per_request(&plugin, n, 0));
+        drop(plugin);
+        let warm = rt.block_on(load(&warm_sandbox, &wasm));
+        let (warm_p50_us, _) = rt.block_on(per_request(&warm, n, args.warm_instances as usize));
         rows.push(Row {
             language,
             size: bytes.len() as u64,
@@ -95,13 +110,14 @@ fn main() {
             deserialize,
             p50_us,
             mean_us,
+            warm_p50_us,
         });
     }
-    println!("| language | component | guest build | compile | .cwasm | cold load from .cwasm | fresh instance + authenticate |");
-    println!("|---|---|---|---|---|---|---|");
+    println!("| language | component | guest build | compile | .cwasm | cold load from .cwasm | fresh instance + authenticate | latency with {} made ahead (light load) |", args.warm_instances);
+    println!("|---|---|---|---|---|---|---|---|");
     for r in rows {
         println!(
-            "| {} | {:.1} KB | {:.1} s | {:.0} ms | {:.1} MB | {:.1} ms | p50 {:.0} µs, mean {:.0} µs |",
+            "| {} | {:.1} KB | {:.1} s | {:.0} ms | {:.1} MB | {:.1} ms | p50 {:.0} µs, mean {:.0} µs | p50 {:.0} µs |",
             r.language.name(),
             r.size as f64 / 1000.0,
             r.build.as_secs_f64(),
@@ -109,7 +125,8 @@ fn main() {
             r.cwasm as f64 / 1e6,
             r.deserialize.as_secs_f64() * 1000.0,
             r.p50_us,
-            r.mean_us
+            r.mean_us,
+            r.warm_p50_us
         );
     }
 }
@@ -169,8 +186,10 @@ async fn load(sandbox: &Sandbox, wasm: &Path) -> LoadedPlugin {
     .unwrap()
 }
 
-/// p50 and mean µs of `n` fresh-instance `authenticate` calls with good credentials.
-async fn per_request(plugin: &LoadedPlugin, n: usize) -> (f64, f64) {
+/// p50 and mean µs of `n` fresh-instance `authenticate` calls with good credentials;
+/// with `pace_to` > 0 each call first waits until that many instances are made ahead again
+/// (light load).
+async fn per_request(plugin: &LoadedPlugin, n: usize, pace_to: usize) -> (f64, f64) {
     let req = PluginRequest {
         method: "GET".into(),
         raw_path: "/api/2.0/mlflow/experiments/search".into(),
@@ -189,6 +208,9 @@ async fn per_request(plugin: &LoadedPlugin, n: usize) -> (f64, f64) {
     }
     let mut samples = Vec::with_capacity(n);
     for _ in 0..n {
+        while plugin.warm_ready() < pace_to {
+            tokio::time::sleep(Duration::from_micros(50)).await;
+        }
         let started = Instant::now();
         plugin.authenticate(&req).await.unwrap().expect("admitted");
         samples.push(started.elapsed().as_secs_f64() * 1e6);

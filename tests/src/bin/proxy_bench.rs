@@ -2,7 +2,8 @@
 //! through mlauth without a plugin call (a public path), through mlauth with the plugin, and
 //! through the basic-auth app (built-in plugin, SQLite store, admin: no rules).
 //!
-//! `cargo run --release -p mlauth-tests --bin proxy_bench -- [--seconds 10] [--connections 16]`
+//! `cargo run --release -p mlauth-tests --bin proxy_bench -- [--seconds 10] [--connections 16]
+//! [--warm-instances 2] [--plugin P.wasm --plugin-config key=value --header 'name: value']`
 
 #[global_allocator]
 static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
@@ -24,6 +25,28 @@ struct Args {
     /// Plugin to measure (default: the static-token example).
     #[arg(long)]
     plugin: Option<String>,
+    /// `sandbox.warm_instances` of the plugin gateway (instances made ahead; 0 = inline).
+    #[arg(long, default_value_t = mlauth::sandbox::SandboxLimits::default().warm_instances)]
+    warm_instances: u32,
+    /// The plugin's settings as `key=value` (repeatable; default: static-token's).
+    #[arg(long = "plugin-config")]
+    plugin_config: Vec<String>,
+    /// Request header the plugin admits, as `name: value` (repeatable; default: the
+    /// static-token Bearer token).
+    #[arg(long)]
+    header: Vec<String>,
+}
+
+/// `[plugins.test-app.config]` from `key=value` pairs.
+fn plugin_config_toml(pairs: &[String]) -> String {
+    let mut toml = String::from("[plugins.test-app.config]\n");
+    for pair in pairs {
+        let (key, value) = pair
+            .split_once('=')
+            .expect("--plugin-config takes key=value");
+        toml.push_str(&format!("{key} = {value:?}\n"));
+    }
+    toml
 }
 
 fn main() {
@@ -35,11 +58,25 @@ fn main() {
         .unwrap();
     let (upstream, gateway, (basic_auth, _db_dir)) = server_rt.block_on(async {
         let upstream = start_trivial_upstream().await;
-        let plugin = args.plugin.clone().unwrap_or_else(|| mlauth_tests::wasm::STATIC_TOKEN.to_string());
-        let extra = "public_prefixes = [\"/bench-public\"]\n[plugins.test-app.config]\ntoken = \"bench-token\"\nusername = \"bench\"\n";
-        let gateway = mlauth_tests::gateway::TestGateway::start(&plugin, &format!("http://{upstream}"), extra)
-            .await
-            .expect("start gateway");
+        let plugin = args
+            .plugin
+            .clone()
+            .unwrap_or_else(|| mlauth_tests::wasm::STATIC_TOKEN.to_string());
+        let settings = match args.plugin_config.is_empty() {
+            true => plugin_config_toml(&["token=bench-token".into(), "username=bench".into()]),
+            false => plugin_config_toml(&args.plugin_config),
+        };
+        let extra = format!(
+            "public_prefixes = [\"/bench-public\"]\n{settings}[sandbox]\nwarm_instances = {}\n",
+            args.warm_instances
+        );
+        let gateway = mlauth_tests::gateway::TestGateway::start(
+            &plugin,
+            &format!("http://{upstream}"),
+            &extra,
+        )
+        .await
+        .expect("start gateway");
         let basic_auth = start_basic_auth(&upstream).await;
         (upstream, Arc::new(gateway), basic_auth)
     });
@@ -66,10 +103,20 @@ fn main() {
             client_rt.block_on(loadgen::run(target, args.connections, duration)),
         )
     };
-    let token = vec![(
-        "authorization".to_string(),
-        "Bearer bench-token".to_string(),
-    )];
+    let token = match args.header.is_empty() {
+        true => vec![(
+            "authorization".to_string(),
+            "Bearer bench-token".to_string(),
+        )],
+        false => args
+            .header
+            .iter()
+            .map(|h| {
+                let (name, value) = h.split_once(':').expect("--header takes name: value");
+                (name.trim().to_string(), value.trim().to_string())
+            })
+            .collect(),
+    };
     let results = [
         scenario("upstream direct", &upstream, "/bench", vec![]),
         scenario(

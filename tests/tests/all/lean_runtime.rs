@@ -77,16 +77,7 @@ impl Write for Captured {
 }
 
 fn request(mode: &str) -> PluginRequest {
-    PluginRequest {
-        method: "GET".into(),
-        raw_path: "/api/x".into(),
-        path: "/api/x".into(),
-        query: String::new(),
-        headers: vec![("x-mode".into(), mode.as_bytes().to_vec())],
-        body: None,
-        client_addr: "127.0.0.1:1".into(),
-        request_id: "lean-panic".into(),
-    }
+    mlauth_tests::mode_request(mode, "lean-panic")
 }
 
 #[test]
@@ -112,7 +103,11 @@ fn lean_plugin_failures_are_classified_and_the_panic_message_is_logged() {
             .build()
             .unwrap();
         rt.block_on(async {
-            let sandbox = Sandbox::new(SandboxLimits::default()).unwrap();
+            let sandbox = Sandbox::new(SandboxLimits {
+                warm_instances: 2,
+                ..SandboxLimits::default()
+            })
+            .unwrap();
             let linker = new_linker(&sandbox).unwrap();
             let source = PluginSource::File(wasm::LEAN.into());
             let settings = PluginSettings::default();
@@ -124,6 +119,11 @@ fn lean_plugin_failures_are_classified_and_the_panic_message_is_logged() {
             // Exhausting memory is reported as the memory cap, not as a generic trap.
             let oom = plugin.authenticate(&request("oom")).await.unwrap_err();
             assert_eq!(oom.kind(), "memory_limit", "{oom}");
+            // The panicking call gets a made-ahead instance: its log line must still carry
+            // the request's id, not the id it was instantiated under.
+            while plugin.warm_ready() < 2 {
+                tokio::time::sleep(std::time::Duration::from_millis(1)).await;
+            }
             let err = plugin.authenticate(&request("panic")).await.unwrap_err();
             err.kind()
         })

@@ -29,3 +29,4 @@ mod rules_e2e_scoping;
 mod rules_e2e_tracking;
 mod rules_support;
 mod smuggling;
+mod warm_instances;

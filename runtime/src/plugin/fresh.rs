@@ -1,0 +1,277 @@
+//! Fresh instances of one plugin version, made ahead of the requests that will use them.
+//!
+//! Instantiation is about 40% of a Rust plugin's per-request cost and most of a JavaScript
+//! or Python plugin's. With `sandbox.warm_instances` = N > 0 each plugin version keeps up to
+//! N instances that were created but never called; a request takes one and hands its store
+//! back when answered, and a background task drops answered stores (resetting their pool
+//! slots) and makes the next instances. Every instance still serves exactly one call, so
+//! nothing one request did is visible to another. The work moves off the request's latency,
+//! not off the CPU; when the queue is empty a request instantiates inline, as it always
+//! does with N = 0 (the default: see README, Performance, for when it pays).
+
+use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::Instant;
+
+use tokio::sync::OwnedSemaphorePermit;
+use wasmtime::component::{Instance, InstancePre};
+use wasmtime::{Store, UpdateDeadline};
+
+use super::PluginInfo;
+use crate::sandbox::Sandbox;
+use crate::state::HostState;
+
+/// A store ready for one call: its instance when it was made ahead, and the instance permit
+/// it counts against (held until the store is dropped).
+pub(crate) struct Prepared {
+    /// The call's store, armed for this request (deadline counting from the take).
+    pub store: Store<HostState>,
+    /// `Some` when the instance was made ahead; `None` means instantiate now.
+    pub instance: Option<Instance>,
+    /// Keeps the instance counted against `sandbox.max_concurrent_instances`.
+    pub permit: OwnedSemaphorePermit,
+}
+
+/// Makes stores and instances for one plugin version and keeps up to `target` ready.
+pub(crate) struct FreshInstances {
+    pre: InstancePre<HostState>,
+    info: Arc<PluginInfo>,
+    sandbox: Sandbox,
+    target: usize,
+    ready: Mutex<Vec<(Store<HostState>, Instance, OwnedSemaphorePermit)>>,
+    /// Stores whose call is answered, dropped (their pool slot reset) by the refill task
+    /// just before it instantiates into the slot again. Each keeps its permit until then.
+    spent: Mutex<Vec<(Store<HostState>, OwnedSemaphorePermit)>>,
+    refilling: AtomicBool,
+    /// Set when a background instantiation failed; cleared by the next inline success, so a
+    /// plugin that cannot be instantiated is not instantiated twice per request.
+    paused: AtomicBool,
+    /// Set when the plugin version is retired: instances made after that are dropped.
+    closed: AtomicBool,
+}
+
+impl FreshInstances {
+    /// Wraps a pre-instantiated component; no instance is made until [`Self::prewarm`] or
+    /// the first request.
+    pub fn new(pre: InstancePre<HostState>, info: Arc<PluginInfo>, sandbox: Sandbox) -> Self {
+        let target = sandbox.limits.warm_target();
+        Self {
+            pre,
+            info,
+            sandbox,
+            target,
+            ready: Mutex::new(Vec::with_capacity(target)),
+            spent: Mutex::new(Vec::with_capacity(target)),
+            refilling: AtomicBool::new(false),
+            paused: AtomicBool::new(false),
+            closed: AtomicBool::new(false),
+        }
+    }
+
+    /// The component's pre-instantiation (for inline instantiation and export lookups).
+    pub fn pre(&self) -> &InstancePre<HostState> {
+        &self.pre
+    }
+
+    /// A store for one call, armed for `request_id`: a made-ahead instance when one is
+    /// ready (and a refill is started), otherwise a new store once an instance permit is free.
+    pub async fn prepare(self: &Arc<Self>, request_id: &str) -> Option<Prepared> {
+        if self.target == 0 {
+            let permit = self.sandbox.permits.clone().acquire_owned().await.ok()?;
+            return Some(Prepared {
+                store: self.new_store(request_id),
+                instance: None,
+                permit,
+            });
+        }
+        let ahead = self.lock().pop();
+        let prepared = match ahead {
+            Some((mut store, instance, permit)) => {
+                crate::metrics::plugin_instance(&self.info.name, "warm");
+                arm(&mut store, request_id);
+                Prepared {
+                    store,
+                    instance: Some(instance),
+                    permit,
+                }
+            }
+            None => {
+                crate::metrics::plugin_instance(&self.info.name, "cold");
+                let permit = self.sandbox.permits.clone().acquire_owned().await.ok()?;
+                Prepared {
+                    store: self.new_store(request_id),
+                    instance: None,
+                    permit,
+                }
+            }
+        };
+        self.refill_soon();
+        Some(prepared)
+    }
+
+    /// Hands back the store of an answered call. With made-ahead instances its drop (the
+    /// pool slot's reset) is left to the refill task, off the request's latency; at most
+    /// `target` wait there, beyond that (or without a queue) it is dropped here.
+    pub fn retire(self: &Arc<Self>, store: Store<HostState>, permit: OwnedSemaphorePermit) {
+        if self.target == 0
+            || self.paused.load(Ordering::Relaxed)
+            || self.closed.load(Ordering::Acquire)
+        {
+            return;
+        }
+        let mut spent = lock(&self.spent);
+        if spent.len() >= self.target {
+            drop(spent);
+            drop((store, permit));
+            return;
+        }
+        spent.push((store, permit));
+        drop(spent);
+        self.refill_soon();
+    }
+
+    /// Records that an inline instantiation worked, so background refills may resume.
+    pub fn inline_succeeded(&self) {
+        self.paused.store(false, Ordering::Relaxed);
+    }
+
+    /// Starts filling the queue in the background (no-op outside a tokio runtime, with a
+    /// target of 0, or while a refill is already running).
+    pub fn prewarm(self: &Arc<Self>) {
+        self.refill_soon();
+    }
+
+    /// Instances made ahead and not yet taken.
+    pub fn ready(&self) -> usize {
+        self.lock().len()
+    }
+
+    /// Drops the ready instances and stops refilling (the plugin version is retired).
+    pub fn close(&self) {
+        self.closed.store(true, Ordering::Release);
+        self.lock().clear();
+        lock(&self.spent).clear();
+    }
+
+    fn refill_soon(self: &Arc<Self>) {
+        if !self.needs_refill() || self.refilling.swap(true, Ordering::AcqRel) {
+            return;
+        }
+        let Ok(runtime) = tokio::runtime::Handle::try_current() else {
+            self.refilling.store(false, Ordering::Release);
+            return;
+        };
+        let this = self.clone();
+        runtime.spawn(async move { this.refill().await });
+    }
+
+    /// Whether a refill task has anything to do: stores to drop or instances to make.
+    fn needs_refill(&self) -> bool {
+        self.target > 0
+            && !self.paused.load(Ordering::Relaxed)
+            && !self.closed.load(Ordering::Acquire)
+            && (self.lock().len() < self.target || !lock(&self.spent).is_empty())
+    }
+
+    /// The refill task: rounds until there is nothing left to do. A request that retires a
+    /// store while the flag is still set leaves the work to this task, so after clearing the
+    /// flag it looks again (unless it stopped for want of a permit: the next call retries).
+    async fn refill(self: Arc<Self>) {
+        loop {
+            let filled = self.refill_round().await;
+            self.refilling.store(false, Ordering::Release);
+            if !filled || !self.needs_refill() || self.refilling.swap(true, Ordering::AcqRel) {
+                return;
+            }
+        }
+    }
+
+    /// Drops retired stores and makes instances up to the target; `false` when it stopped
+    /// early (no spare permit, an instantiation failed, or the version was retired).
+    async fn refill_round(&self) -> bool {
+        loop {
+            // Free the answered calls' slots first: the next instance reuses one, warm.
+            let spent = std::mem::take(&mut *lock(&self.spent));
+            drop(spent);
+            if self.closed.load(Ordering::Acquire) {
+                return false;
+            }
+            if self.lock().len() >= self.target {
+                return true;
+            }
+            // Only spare permits: a request waiting for one always comes first.
+            let Ok(permit) = self.sandbox.permits.clone().try_acquire_owned() else {
+                return false;
+            };
+            match self.instantiate_ahead().await {
+                Ok((store, instance)) => {
+                    let mut ready = self.lock();
+                    if self.closed.load(Ordering::Acquire) {
+                        return false;
+                    }
+                    ready.push((store, instance, permit));
+                }
+                Err(err) => {
+                    self.paused.store(true, Ordering::Relaxed);
+                    tracing::debug!(plugin = %self.info.name, error = %format!("{err:#}"),
+                        "making an instance ahead failed; requests instantiate inline");
+                    return false;
+                }
+            }
+        }
+    }
+
+    /// Instantiates under the plugin's own deadline and memory cap (start functions run
+    /// here), so a plugin cannot escape its limits by doing its work at instantiation.
+    async fn instantiate_ahead(&self) -> wasmtime::Result<(Store<HostState>, Instance)> {
+        let mut store = self.new_store("instantiate-ahead");
+        let limit = self.sandbox.limits.deadline() + super::invoke::HOST_CALL_SLACK;
+        let instance = tokio::time::timeout(limit, self.pre.instantiate_async(&mut store))
+            .await
+            .map_err(|_| wasmtime::Error::msg("instantiation ran past its deadline"))??;
+        Ok((store, instance))
+    }
+
+    /// A store with the memory limiter and the deadline callback, armed for `request_id`.
+    fn new_store(&self, request_id: &str) -> Store<HostState> {
+        let limits = &self.sandbox.limits;
+        let state = HostState::new(
+            self.info.clone(),
+            Arc::from(request_id),
+            limits.memory_limit_bytes(),
+            limits.max_output_bytes,
+        );
+        let deadline = limits.deadline();
+        let mut store = Store::new(&self.sandbox.engine, state);
+        store.limiter(|state| &mut state.limits);
+        store.epoch_deadline_callback(move |ctx| {
+            let state = ctx.data();
+            let guest_time = state.call_started.elapsed().saturating_sub(state.host_time);
+            Ok(if guest_time >= deadline {
+                UpdateDeadline::Interrupt
+            } else {
+                UpdateDeadline::Yield(1)
+            })
+        });
+        store.set_epoch_deadline(1);
+        store
+    }
+
+    fn lock(&self) -> MutexGuard<'_, Vec<(Store<HostState>, Instance, OwnedSemaphorePermit)>> {
+        lock(&self.ready)
+    }
+}
+
+fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
+    mutex.lock().unwrap_or_else(|e| e.into_inner())
+}
+
+/// Hands a made-ahead store to a call: log lines carry `request_id`, and the CPU deadline
+/// counts from now rather than from its instantiation.
+fn arm(store: &mut Store<HostState>, request_id: &str) {
+    let state = store.data_mut();
+    state.request_id = Arc::from(request_id);
+    state.call_started = Instant::now();
+    state.host_time = std::time::Duration::ZERO;
+    store.set_epoch_deadline(1);
+}
