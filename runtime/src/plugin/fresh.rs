@@ -113,17 +113,22 @@ impl FreshInstances {
     /// pool slot's reset) is left to the refill task, off the request's latency; at most
     /// `target` wait there, beyond that (or without a queue) it is dropped here.
     pub fn retire(self: &Arc<Self>, store: Store<HostState>, permit: OwnedSemaphorePermit) {
+        // The store (its pool slot) goes before its permit, never after: a request woken by
+        // the permit must find the slot free. (Parameters would drop in the other order.)
+        let drop_here = |store: Store<HostState>, permit: OwnedSemaphorePermit| {
+            drop(store);
+            drop(permit);
+        };
         if self.target == 0
             || self.paused.load(Ordering::Relaxed)
             || self.closed.load(Ordering::Acquire)
         {
-            return;
+            return drop_here(store, permit);
         }
         let mut spent = lock(&self.spent);
         if spent.len() >= self.target {
             drop(spent);
-            drop((store, permit));
-            return;
+            return drop_here(store, permit);
         }
         spent.push((store, permit));
         drop(spent);
