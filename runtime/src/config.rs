@@ -386,6 +386,11 @@ mod tests {
             .unwrap_err()
             .to_string()
             .contains("sandbox.warm_instances = 65"));
+        let err = MlauthConfig::parse("[sandbox]\nwarm_instances = \"lots\"\n").unwrap_err();
+        assert!(err.contains("warm_instances"), "{err}");
+        assert!(err.contains("use \"auto\""), "{err}");
+        config = MlauthConfig::parse("[sandbox]\nwarm_instances = \"auto\"\n").unwrap();
+        assert!(config.validate().is_ok());
         config = MlauthConfig::parse("[server]\nupstream = \"https://x\"\n").unwrap();
         assert!(config
             .validate()

@@ -8,6 +8,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
+use crate::plugin::warm::WarmInstances;
+
 /// How often the epoch ticker advances the engine epoch. Deadlines are measured in these
 /// ticks, so a runaway plugin is stopped at most about one tick after its budget.
 pub const EPOCH_TICK: Duration = Duration::from_millis(1);
@@ -36,11 +38,12 @@ pub struct SandboxLimits {
     /// with the pooling allocator, ~10 µs dearer for them on the on-demand fallback.
     pub copy_on_write: bool,
     /// Fresh instances each plugin version keeps made ahead of the requests that will use
-    /// them (0, the default: instantiate inline on every request). Each still serves one
-    /// call only. At most half of `max_concurrent_instances` are kept, so requests keep the
-    /// rest. Off by default: on a 2-vCPU machine it made a Rust plugin's requests slower
-    /// end to end (README, Performance); it pays for plugins whose instantiation dominates.
-    pub warm_instances: u32,
+    /// them. `"auto"` (the default) makes 2 ahead for a plugin that is expensive to
+    /// instantiate (JavaScript, Python) and none for one that is cheap (Rust, C), judged at
+    /// load; a number fixes it (0: always instantiate inline). Each instance still serves
+    /// one call only, and at most half of `max_concurrent_instances` are kept.
+    /// See [`crate::plugin::warm`].
+    pub warm_instances: WarmInstances,
 }
 
 impl Default for SandboxLimits {
@@ -54,7 +57,7 @@ impl Default for SandboxLimits {
             max_response_bytes: 1 << 20,
             max_output_bytes: 16 << 10,
             copy_on_write: true,
-            warm_instances: 0,
+            warm_instances: WarmInstances::Auto,
         }
     }
 }
@@ -68,12 +71,6 @@ impl SandboxLimits {
     /// The per-call deadline.
     pub fn deadline(&self) -> Duration {
         Duration::from_millis(self.deadline_ms)
-    }
-
-    /// Instances each plugin version keeps made ahead: `warm_instances`, capped at half of
-    /// `max_concurrent_instances` so requests always keep the rest.
-    pub fn warm_target(&self) -> usize {
-        (self.warm_instances as usize).min(self.max_concurrent_instances as usize / 2)
     }
 
     /// Checks the limits make sense; returns a message naming the bad value.
@@ -96,12 +93,7 @@ impl SandboxLimits {
                 self.max_concurrent_instances
             ));
         }
-        if self.warm_instances > 64 {
-            return Err(format!(
-                "sandbox.warm_instances = {} is out of range; allowed 0..=64",
-                self.warm_instances
-            ));
-        }
+        self.warm_instances.validate()?;
         if !(64..=16_384).contains(&self.max_stack_kib) {
             return Err(format!(
                 "sandbox.max_stack_kib = {} is out of range; allowed 64..=16384",

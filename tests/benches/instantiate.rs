@@ -27,7 +27,7 @@ fn load(rt: &tokio::runtime::Runtime, path: &str, pooling: bool, warm: u32) -> A
             .unwrap_or(defaults.max_concurrent_instances as usize)
             as u32,
         copy_on_write: env_number("MLAUTH_BENCH_COW").map_or(defaults.copy_on_write, |v| v == 1),
-        warm_instances: warm,
+        warm_instances: mlauth::plugin::warm::WarmInstances::Fixed(warm),
         ..defaults
     })
     .unwrap();

@@ -1,22 +1,24 @@
 //! Fresh instances of one plugin version, made ahead of the requests that will use them.
 //!
 //! Instantiation is about 40% of a Rust plugin's per-request cost and most of a JavaScript
-//! or Python plugin's. With `sandbox.warm_instances` = N > 0 each plugin version keeps up to
+//! or Python plugin's. With N > 0 instances made ahead (`sandbox.warm_instances`, decided
+//! per version by [`FreshInstances::settle_target`]) each plugin version keeps up to
 //! N instances that were created but never called; a request takes one and hands its store
 //! back when answered, and a background task drops answered stores (resetting their pool
 //! slots) and makes the next instances. Every instance still serves exactly one call, so
 //! nothing one request did is visible to another. The work moves off the request's latency,
 //! not off the CPU; when the queue is empty a request instantiates inline, as it always
-//! does with N = 0 (the default: see README, Performance, for when it pays).
+//! does with N = 0 (what `auto` picks for cheap plugins: see [`super::warm`]).
 
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::Instant;
+use std::time::{Duration, Instant};
 
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Store, UpdateDeadline};
 
+use super::warm::{cheapest_instantiation, WarmInstances, AUTO_BACKOFF};
 use super::PluginInfo;
 use crate::sandbox::Sandbox;
 use crate::state::HostState;
@@ -37,7 +39,8 @@ pub(crate) struct FreshInstances {
     pre: InstancePre<HostState>,
     info: Arc<PluginInfo>,
     sandbox: Sandbox,
-    target: usize,
+    /// Instances to keep made ahead; 0 until [`Self::settle_target`] ran.
+    target: AtomicUsize,
     ready: Mutex<Vec<(Store<HostState>, Instance, OwnedSemaphorePermit)>>,
     /// Stores whose call is answered, dropped (their pool slot reset) by the refill task
     /// just before it instantiates into the slot again. Each keeps its permit until then.
@@ -48,24 +51,73 @@ pub(crate) struct FreshInstances {
     paused: AtomicBool,
     /// Set when the plugin version is retired: instances made after that are dropped.
     closed: AtomicBool,
+    /// With `auto`: refills back off for [`AUTO_BACKOFF`] whenever a request finds no
+    /// instance ready although a refill is running (the load outpaces them), so a saturated
+    /// plugin runs as if inline and a quieter one gets its instances ahead.
+    adaptive: AtomicBool,
+    /// End of the current back-off, in nanoseconds after `born`.
+    quiet_until: AtomicU64,
+    born: Instant,
 }
 
 impl FreshInstances {
-    /// Wraps a pre-instantiated component; no instance is made until [`Self::prewarm`] or
-    /// the first request.
+    /// Wraps a pre-instantiated component; no instance is made ahead until
+    /// [`Self::settle_target`] chose a target and [`Self::prewarm`] or a request ran.
     pub fn new(pre: InstancePre<HostState>, info: Arc<PluginInfo>, sandbox: Sandbox) -> Self {
-        let target = sandbox.limits.warm_target();
         Self {
             pre,
             info,
             sandbox,
-            target,
-            ready: Mutex::new(Vec::with_capacity(target)),
-            spent: Mutex::new(Vec::with_capacity(target)),
+            target: AtomicUsize::new(0),
+            ready: Mutex::new(Vec::new()),
+            spent: Mutex::new(Vec::new()),
             refilling: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             closed: AtomicBool::new(false),
+            adaptive: AtomicBool::new(false),
+            quiet_until: AtomicU64::new(0),
+            born: Instant::now(),
         }
+    }
+
+    /// Sets how many instances to keep made ahead from `sandbox.warm_instances`; with
+    /// `auto` this first times a few instantiations of the plugin ([`super::warm`]).
+    /// Returns the target.
+    pub async fn settle_target(&self) -> usize {
+        let setting = self.sandbox.limits.warm_instances;
+        let cost = match setting {
+            WarmInstances::Auto => self.instantiation_cost().await,
+            WarmInstances::Fixed(_) => None,
+        };
+        let target = setting.decide(cost, self.sandbox.limits.max_concurrent_instances);
+        if let (WarmInstances::Auto, Some(cost)) = (setting, cost) {
+            tracing::info!(plugin = %self.info.name, sha = self.info.short_sha(),
+                instantiation_us = cost.as_micros() as u64, made_ahead = target,
+                "sandbox.warm_instances = \"auto\": {target} instances made ahead");
+        }
+        self.adaptive
+            .store(setting == WarmInstances::Auto, Ordering::Relaxed);
+        self.target.store(target, Ordering::Release);
+        target
+    }
+
+    /// What one instantiation costs ([`cheapest_instantiation`]), timed in stores under the
+    /// plugin's limits, each dropped at once. `None` when no instance permit is free or an
+    /// instantiation fails (requests will then report the failure).
+    async fn instantiation_cost(&self) -> Option<Duration> {
+        let _permit = self.sandbox.permits.clone().try_acquire_owned().ok()?;
+        cheapest_instantiation(|| self.instantiate_ahead())
+            .await
+            .inspect_err(|err| {
+                tracing::debug!(plugin = %self.info.name, error = %format!("{err:#}"),
+                    "timing an instantiation failed; no instances made ahead");
+            })
+            .ok()
+    }
+
+    /// Instances kept made ahead (0: every request instantiates inline).
+    pub fn target(&self) -> usize {
+        self.target.load(Ordering::Relaxed)
     }
 
     /// The component's pre-instantiation (for inline instantiation and export lookups).
@@ -76,7 +128,7 @@ impl FreshInstances {
     /// A store for one call, armed for `request_id`: a made-ahead instance when one is
     /// ready (and a refill is started), otherwise a new store once an instance permit is free.
     pub async fn prepare(self: &Arc<Self>, request_id: &str) -> Option<Prepared> {
-        if self.target == 0 {
+        if self.target() == 0 {
             let permit = self.sandbox.permits.clone().acquire_owned().await.ok()?;
             return Some(Prepared {
                 store: self.new_store(request_id),
@@ -97,6 +149,9 @@ impl FreshInstances {
             }
             None => {
                 crate::metrics::plugin_instance(&self.info.name, "cold");
+                if self.refilling.load(Ordering::Acquire) {
+                    self.back_off();
+                }
                 let permit = self.sandbox.permits.clone().acquire_owned().await.ok()?;
                 Prepared {
                     store: self.new_store(request_id),
@@ -119,14 +174,16 @@ impl FreshInstances {
             drop(store);
             drop(permit);
         };
-        if self.target == 0
+        let target = self.target();
+        if target == 0
             || self.paused.load(Ordering::Relaxed)
             || self.closed.load(Ordering::Acquire)
+            || self.backing_off()
         {
             return drop_here(store, permit);
         }
         let mut spent = lock(&self.spent);
-        if spent.len() >= self.target {
+        if spent.len() >= target {
             drop(spent);
             return drop_here(store, permit);
         }
@@ -172,10 +229,12 @@ impl FreshInstances {
 
     /// Whether a refill task has anything to do: stores to drop or instances to make.
     fn needs_refill(&self) -> bool {
-        self.target > 0
+        let target = self.target();
+        target > 0
             && !self.paused.load(Ordering::Relaxed)
             && !self.closed.load(Ordering::Acquire)
-            && (self.lock().len() < self.target || !lock(&self.spent).is_empty())
+            && !self.backing_off()
+            && (self.lock().len() < target || !lock(&self.spent).is_empty())
     }
 
     /// The refill task: rounds until there is nothing left to do. A request that retires a
@@ -198,10 +257,10 @@ impl FreshInstances {
             // Free the answered calls' slots first: the next instance reuses one, warm.
             let spent = std::mem::take(&mut *lock(&self.spent));
             drop(spent);
-            if self.closed.load(Ordering::Acquire) {
+            if self.closed.load(Ordering::Acquire) || self.backing_off() {
                 return false;
             }
-            if self.lock().len() >= self.target {
+            if self.lock().len() >= self.target() {
                 return true;
             }
             // Only spare permits: a request waiting for one always comes first.
@@ -260,6 +319,22 @@ impl FreshInstances {
         });
         store.set_epoch_deadline(1);
         store
+    }
+
+    /// Pauses refills for [`AUTO_BACKOFF`] (with `auto` only). Called when a request finds
+    /// the queue empty although a refill is running: the load outpaces the refills. After
+    /// the pause the next request starts a refill again (an empty queue with no refill
+    /// running is not taken as load).
+    fn back_off(&self) {
+        if self.adaptive.load(Ordering::Relaxed) && !self.backing_off() {
+            let until = (self.born.elapsed() + AUTO_BACKOFF).as_nanos() as u64;
+            self.quiet_until.store(until, Ordering::Relaxed);
+        }
+    }
+
+    fn backing_off(&self) -> bool {
+        self.adaptive.load(Ordering::Relaxed)
+            && (self.born.elapsed().as_nanos() as u64) < self.quiet_until.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<(Store<HostState>, Instance, OwnedSemaphorePermit)>> {

@@ -230,6 +230,7 @@ pub async fn load_plugin_bytes(
     if kind == PluginKind::App {
         plugin.routes = create_app(&plugin, host_routes).await?;
     }
+    plugin.fresh.settle_target().await;
     plugin.prewarm();
     Ok(plugin)
 }

@@ -5,7 +5,8 @@
 //! * [`invoke`] runs one call in a fresh [`wasmtime::Store`] with a memory cap and a deadline,
 //!   and turns every failure into an [`InvokeError`] (the caller fails closed).
 //! * `fresh` makes those stores and instances, a few of them ahead of the requests
-//!   (`sandbox.warm_instances`), and drops answered ones off the request's latency.
+//!   (`sandbox.warm_instances`, decided per plugin version by [`warm`]), and drops answered
+//!   ones off the request's latency.
 
 pub mod cache;
 mod fresh;
@@ -14,6 +15,7 @@ pub mod invoke;
 pub mod load;
 pub mod routes;
 pub mod types;
+pub mod warm;
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
@@ -105,9 +107,15 @@ pub struct LoadedPlugin {
 }
 
 impl LoadedPlugin {
-    /// Starts making `sandbox.warm_instances` fresh instances ahead of the first requests.
+    /// Starts making the version's [`Self::warm_target`] instances ahead of the first requests.
     pub fn prewarm(&self) {
         self.fresh.prewarm();
+    }
+
+    /// Instances this version keeps made ahead (`sandbox.warm_instances`, with `auto`
+    /// decided at load); 0 when every request instantiates inline.
+    pub fn warm_target(&self) -> usize {
+        self.fresh.target()
     }
 
     /// Fresh instances currently made ahead and waiting for a request.

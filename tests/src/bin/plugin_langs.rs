@@ -16,6 +16,7 @@ use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use clap::Parser;
+use mlauth::plugin::warm::WarmInstances;
 use mlauth::plugin::{load_plugin, LoadedPlugin, PluginRequest, PluginSettings, PluginSource};
 use mlauth::sandbox::{Sandbox, SandboxLimits};
 use mlauth_tests::polyglot::{self, Language};
@@ -59,12 +60,12 @@ fn main() {
         .unwrap();
     let limits = SandboxLimits {
         copy_on_write: args.copy_on_write,
-        warm_instances: 0,
+        warm_instances: WarmInstances::Fixed(0),
         ..SandboxLimits::default()
     };
     let sandbox = Sandbox::new(limits.clone()).expect("sandbox");
     let warm_sandbox = Sandbox::new(SandboxLimits {
-        warm_instances: args.warm_instances,
+        warm_instances: WarmInstances::Fixed(args.warm_instances),
         ..limits
     })
     .expect("sandbox");

@@ -25,9 +25,10 @@ struct Args {
     /// Plugin to measure (default: the static-token example).
     #[arg(long)]
     plugin: Option<String>,
-    /// `sandbox.warm_instances` of the plugin gateway (instances made ahead; 0 = inline).
-    #[arg(long, default_value_t = mlauth::sandbox::SandboxLimits::default().warm_instances)]
-    warm_instances: u32,
+    /// `sandbox.warm_instances` of the plugin gateway: `auto` (the default) or a number of
+    /// instances made ahead (0 = inline).
+    #[arg(long, default_value = "auto")]
+    warm_instances: String,
     /// The plugin's settings as `key=value` (repeatable; default: static-token's).
     #[arg(long = "plugin-config")]
     plugin_config: Vec<String>,
@@ -68,7 +69,10 @@ fn main() {
         };
         let extra = format!(
             "public_prefixes = [\"/bench-public\"]\n{settings}[sandbox]\nwarm_instances = {}\n",
-            args.warm_instances
+            match args.warm_instances.parse::<u32>() {
+                Ok(n) => n.to_string(),
+                Err(_) => format!("{:?}", args.warm_instances),
+            }
         );
         let gateway = mlauth_tests::gateway::TestGateway::start(
             &plugin,

@@ -104,7 +104,7 @@ fn lean_plugin_failures_are_classified_and_the_panic_message_is_logged() {
             .unwrap();
         rt.block_on(async {
             let sandbox = Sandbox::new(SandboxLimits {
-                warm_instances: 2,
+                warm_instances: mlauth::plugin::warm::WarmInstances::Fixed(2),
                 ..SandboxLimits::default()
             })
             .unwrap();

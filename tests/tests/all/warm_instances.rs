@@ -1,13 +1,16 @@
 //! Instances made ahead of the request (`sandbox.warm_instances`): each still serves one
 //! call only, its deadline counts from the moment a request takes it, the queue refills in
 //! the background, and a pool smaller than the load neither deadlocks nor refuses requests.
+//! With `auto` (the default) only plugins that are expensive to instantiate get them.
 
 use std::sync::Arc;
 use std::time::Duration;
 
+use mlauth::plugin::warm::{WarmInstances, AUTO_WARM_INSTANCES};
 use mlauth::plugin::{load_plugin, LoadedPlugin, PluginRequest, PluginSettings, PluginSource};
 use mlauth::runner::new_linker;
 use mlauth::sandbox::{Sandbox, SandboxLimits};
+use mlauth_tests::polyglot::{self, Language};
 use mlauth_tests::wasm;
 
 async fn load(limits: SandboxLimits) -> Arc<LoadedPlugin> {
@@ -47,7 +50,7 @@ async fn until_ready(plugin: &LoadedPlugin, ready: usize) {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn made_ahead_instances_serve_one_call_each_and_refill() {
     let limits = SandboxLimits {
-        warm_instances: 3,
+        warm_instances: WarmInstances::Fixed(3),
         ..SandboxLimits::default()
     };
     let plugin = load(limits).await;
@@ -62,7 +65,7 @@ async fn made_ahead_instances_serve_one_call_each_and_refill() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn the_deadline_counts_from_the_take_not_from_instantiation() {
     let limits = SandboxLimits {
-        warm_instances: 2,
+        warm_instances: WarmInstances::Fixed(2),
         deadline_ms: 400,
         ..SandboxLimits::default()
     };
@@ -75,7 +78,7 @@ async fn the_deadline_counts_from_the_take_not_from_instantiation() {
     assert_eq!(user(&plugin, "busy").await, "lean-busy");
     // ...and the deadline still applies to a made-ahead instance.
     let limits = SandboxLimits {
-        warm_instances: 2,
+        warm_instances: WarmInstances::Fixed(2),
         deadline_ms: 1,
         ..SandboxLimits::default()
     };
@@ -86,10 +89,15 @@ async fn the_deadline_counts_from_the_take_not_from_instantiation() {
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
-async fn by_default_every_call_instantiates_inline() {
+async fn by_default_a_cheap_plugin_instantiates_inline() {
     let limits = SandboxLimits::default();
-    assert_eq!(limits.warm_instances, 0);
+    assert_eq!(limits.warm_instances, WarmInstances::Auto);
     let plugin = load(limits).await;
+    assert_eq!(
+        plugin.warm_target(),
+        0,
+        "a lean Rust plugin is cheap to instantiate"
+    );
     for _ in 0..5 {
         assert_eq!(user(&plugin, "count").await, "lean-call-1");
     }
@@ -102,7 +110,7 @@ async fn a_small_pool_serves_a_burst_without_starving_requests() {
     // Two instance slots: one may wait made-ahead (half the pool), one is always left for
     // requests; 64 concurrent calls must all be answered.
     let limits = SandboxLimits {
-        warm_instances: 8,
+        warm_instances: WarmInstances::Fixed(8),
         max_concurrent_instances: 2,
         ..SandboxLimits::default()
     };
@@ -121,7 +129,7 @@ async fn a_small_pool_serves_a_burst_without_starving_requests() {
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn a_failed_call_leaves_the_next_instances_clean() {
     let limits = SandboxLimits {
-        warm_instances: 2,
+        warm_instances: WarmInstances::Fixed(2),
         ..SandboxLimits::default()
     };
     let plugin = load(limits).await;
@@ -132,4 +140,40 @@ async fn a_failed_call_leaves_the_next_instances_clean() {
     assert_eq!(err.kind(), "trap", "{err}");
     assert_eq!(user(&plugin, "count").await, "lean-call-1");
     assert_eq!(user(&plugin, "grow").await, "lean-grow");
+}
+
+/// `auto` (the default) times a few instantiations at load. The JavaScript and Python
+/// builds of `api-key` (a QuickJS or CPython heap per instance: hundreds of µs to
+/// milliseconds) get instances made ahead, the Rust and C builds (a few µs, an order of
+/// magnitude under the threshold) do not; every build answers the same either way.
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_makes_instances_ahead_only_for_plugins_expensive_to_instantiate() {
+    for language in Language::ALL {
+        let sandbox = Sandbox::new(SandboxLimits::default()).unwrap();
+        let linker = new_linker(&sandbox).unwrap();
+        let source = PluginSource::File(polyglot::api_key(language));
+        let mut settings = PluginSettings::default();
+        settings.config.insert("api_key".into(), "auto-key".into());
+        settings.config.insert("username".into(), "auto-bot".into());
+        let plugin = load_plugin(&sandbox, &linker, "api-key", &source, &settings, &[])
+            .await
+            .unwrap();
+        let expensive = matches!(language, Language::JavaScript | Language::Python);
+        let expected = if expensive {
+            AUTO_WARM_INSTANCES as usize
+        } else {
+            0
+        };
+        assert_eq!(plugin.warm_target(), expected, "{language:?}");
+        until_ready(&plugin, expected).await;
+        let mut req = request("api-key");
+        req.headers = vec![("x-api-key".into(), b"auto-key".to_vec())];
+        for _ in 0..3 {
+            match plugin.authenticate(&req).await {
+                Ok(Ok(identity)) => assert_eq!(identity.username, "auto-bot", "{language:?}"),
+                other => panic!("{language:?}: {other:?}"),
+            }
+        }
+        until_ready(&plugin, expected).await;
+    }
 }

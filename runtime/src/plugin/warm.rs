@@ -1,0 +1,171 @@
+//! `sandbox.warm_instances`: how many fresh instances each plugin version keeps made ahead
+//! of the requests that will use them ([`super::fresh`]), and the `auto` policy that decides
+//! it per plugin version from what instantiating that plugin costs.
+//!
+//! Making instances ahead moves instantiation off the request's latency, not off the CPU.
+//! Measured on a 2-vCPU VM (README, Performance) it cuts a JavaScript or Python plugin's
+//! added latency by 40% or more (instantiating one, and resetting its slot afterwards, costs
+//! tens to hundreds of µs), and makes a Rust or C plugin's slower end to end (a few µs,
+//! and the made-ahead instance is then used on another core than the one that built it). `auto`
+//! (the default) therefore turns it on only for plugins that are expensive to instantiate.
+
+use std::fmt;
+use std::future::Future;
+use std::time::{Duration, Instant};
+
+use serde::de::{self, Deserializer, Visitor};
+use serde::Deserialize;
+
+/// Largest explicit `sandbox.warm_instances`.
+pub const MAX_WARM_INSTANCES: u32 = 64;
+
+/// Instances `auto` keeps made ahead for a plugin that is expensive to instantiate: enough
+/// for a request arriving while the previous one's replacement is still being made.
+pub const AUTO_WARM_INSTANCES: u32 = 2;
+
+/// With `auto`, a plugin whose cheapest of [`AUTO_PROBES`] instantiations at load takes at
+/// least this long gets instances made ahead. Measured for the `api-key` example in each
+/// language (2-vCPU VM, 2026-11-30): Rust 3 µs and C 2 µs with the pooling allocator (15 and
+/// 13 µs on the on-demand fallback), JavaScript 48 µs (62), Python 450 µs (470); the
+/// threshold leaves a factor of at least 1.7 on either side.
+pub const AUTO_THRESHOLD: Duration = Duration::from_micros(25);
+
+/// Timed instantiations behind an `auto` decision (after one untimed, which pays first-touch
+/// costs). The cheapest counts: preemption and a busy machine only ever add time.
+pub const AUTO_PROBES: usize = 5;
+
+/// With `auto`, how long refills pause after a request found no instance made ahead: the
+/// load then outpaces them, and through the gateway at saturation instances made ahead cost
+/// a JavaScript plugin throughput (README, Performance); quiet periods get them back.
+pub const AUTO_BACKOFF: Duration = Duration::from_millis(50);
+
+/// Time after which [`cheapest_instantiation`] stops timing: a plugin this slow to
+/// instantiate is measured well enough, and loads stay quick.
+pub const PROBING_BUDGET: Duration = Duration::from_millis(20);
+
+/// The cheapest of up to [`AUTO_PROBES`] timed runs of `instantiate` (after one untimed run;
+/// fewer once [`PROBING_BUDGET`] is spent). What a run returns is dropped before the next
+/// one starts, outside the timing. The first failure is returned.
+pub async fn cheapest_instantiation<F, Fut, T>(instantiate: F) -> wasmtime::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = wasmtime::Result<T>>,
+{
+    cheapest_timed(instantiate, Instant::now).await
+}
+
+/// [`cheapest_instantiation`] on the clock `now`.
+async fn cheapest_timed<F, Fut, T>(
+    mut instantiate: F,
+    now: impl Fn() -> Instant,
+) -> wasmtime::Result<Duration>
+where
+    F: FnMut() -> Fut,
+    Fut: Future<Output = wasmtime::Result<T>>,
+{
+    let probing = now();
+    let mut cheapest = Duration::MAX;
+    for probe in 0..=AUTO_PROBES {
+        let started = now();
+        let made = instantiate().await?;
+        let took = now() - started;
+        drop(made);
+        if probe == 0 {
+            continue;
+        }
+        cheapest = cheapest.min(took);
+        if now() - probing >= PROBING_BUDGET {
+            break;
+        }
+    }
+    Ok(cheapest)
+}
+
+/// The `sandbox.warm_instances` setting.
+#[derive(Debug, Clone, Copy, PartialEq, Eq, Default)]
+pub enum WarmInstances {
+    /// Decide per plugin version at load ([`WarmInstances::decide`]): `"auto"`, the default.
+    #[default]
+    Auto,
+    /// Exactly this many per plugin version (0: always instantiate inline).
+    Fixed(u32),
+}
+
+impl WarmInstances {
+    /// The setting's problem, if any, naming the key and what is allowed.
+    pub fn validate(self) -> Result<(), String> {
+        match self {
+            WarmInstances::Fixed(n) if n > MAX_WARM_INSTANCES => Err(format!(
+                "sandbox.warm_instances = {n} is out of range; allowed \"auto\" or \
+                 0..={MAX_WARM_INSTANCES}"
+            )),
+            _ => Ok(()),
+        }
+    }
+
+    /// How many instances to keep made ahead, given what one instantiation of the plugin
+    /// costs (`None`: not measured, e.g. it failed) and the instance pool's size; at most
+    /// half the pool, so requests always keep the rest.
+    pub fn decide(self, instantiation: Option<Duration>, max_concurrent: u32) -> usize {
+        let wanted = match self {
+            WarmInstances::Fixed(n) => n,
+            WarmInstances::Auto => match instantiation {
+                Some(cost) if cost >= AUTO_THRESHOLD => AUTO_WARM_INSTANCES,
+                _ => 0,
+            },
+        };
+        wanted.min(max_concurrent / 2) as usize
+    }
+}
+
+impl fmt::Display for WarmInstances {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        match self {
+            WarmInstances::Auto => f.write_str("\"auto\""),
+            WarmInstances::Fixed(n) => write!(f, "{n}"),
+        }
+    }
+}
+
+impl<'de> Deserialize<'de> for WarmInstances {
+    fn deserialize<D: Deserializer<'de>>(deserializer: D) -> Result<Self, D::Error> {
+        deserializer.deserialize_any(WarmVisitor)
+    }
+}
+
+struct WarmVisitor;
+
+impl Visitor<'_> for WarmVisitor {
+    type Value = WarmInstances;
+
+    fn expecting(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(
+            f,
+            "\"auto\" or a number of instances 0..={MAX_WARM_INSTANCES}"
+        )
+    }
+
+    fn visit_i64<E: de::Error>(self, n: i64) -> Result<WarmInstances, E> {
+        u32::try_from(n).map(WarmInstances::Fixed).map_err(|_| {
+            E::custom(format!(
+                "{n} is not allowed; use \"auto\" or 0..={MAX_WARM_INSTANCES}"
+            ))
+        })
+    }
+
+    fn visit_u64<E: de::Error>(self, n: u64) -> Result<WarmInstances, E> {
+        self.visit_i64(i64::try_from(n).unwrap_or(-1))
+    }
+
+    fn visit_str<E: de::Error>(self, text: &str) -> Result<WarmInstances, E> {
+        match text {
+            "auto" => Ok(WarmInstances::Auto),
+            other => Err(E::custom(format!(
+                "\"{other}\" is not allowed; use \"auto\" or a number 0..={MAX_WARM_INSTANCES}"
+            ))),
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests;
