@@ -10,16 +10,18 @@
 //! not off the CPU; when the queue is empty a request instantiates inline, as it always
 //! does with N = 0 (what `auto` picks for cheap plugins: see [`super::warm`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, AtomicUsize, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant};
+use std::time::Instant;
 
 use tokio::sync::OwnedSemaphorePermit;
 use wasmtime::component::{Instance, InstancePre};
 use wasmtime::{Store, UpdateDeadline};
 
-use super::warm::{cheapest_instantiation, WarmInstances, AUTO_BACKOFF};
+use super::warm::Backoff;
 use super::PluginInfo;
+
+mod settle;
 use crate::sandbox::Sandbox;
 use crate::state::HostState;
 
@@ -51,13 +53,8 @@ pub(crate) struct FreshInstances {
     paused: AtomicBool,
     /// Set when the plugin version is retired: instances made after that are dropped.
     closed: AtomicBool,
-    /// With `auto`: refills back off for [`AUTO_BACKOFF`] whenever a request finds no
-    /// instance ready although a refill is running (the load outpaces them), so a saturated
-    /// plugin runs as if inline and a quieter one gets its instances ahead.
-    adaptive: AtomicBool,
-    /// End of the current back-off, in nanoseconds after `born`.
-    quiet_until: AtomicU64,
-    born: Instant,
+    /// With `auto`: pauses refills while the load outpaces them ([`Backoff`]).
+    backoff: Backoff,
 }
 
 impl FreshInstances {
@@ -74,50 +71,8 @@ impl FreshInstances {
             refilling: AtomicBool::new(false),
             paused: AtomicBool::new(false),
             closed: AtomicBool::new(false),
-            adaptive: AtomicBool::new(false),
-            quiet_until: AtomicU64::new(0),
-            born: Instant::now(),
+            backoff: Backoff::default(),
         }
-    }
-
-    /// Sets how many instances to keep made ahead from `sandbox.warm_instances`; with
-    /// `auto` this first times a few instantiations of the plugin ([`super::warm`]).
-    /// Returns the target.
-    pub async fn settle_target(&self) -> usize {
-        let setting = self.sandbox.limits.warm_instances;
-        let cost = match setting {
-            WarmInstances::Auto => self.instantiation_cost().await,
-            WarmInstances::Fixed(_) => None,
-        };
-        let target = setting.decide(cost, self.sandbox.limits.max_concurrent_instances);
-        if let (WarmInstances::Auto, Some(cost)) = (setting, cost) {
-            tracing::info!(plugin = %self.info.name, sha = self.info.short_sha(),
-                instantiation_us = cost.as_micros() as u64, made_ahead = target,
-                "sandbox.warm_instances = \"auto\": {target} instances made ahead");
-        }
-        self.adaptive
-            .store(setting == WarmInstances::Auto, Ordering::Relaxed);
-        self.target.store(target, Ordering::Release);
-        target
-    }
-
-    /// What one instantiation costs ([`cheapest_instantiation`]), timed in stores under the
-    /// plugin's limits, each dropped at once. `None` when no instance permit is free or an
-    /// instantiation fails (requests will then report the failure).
-    async fn instantiation_cost(&self) -> Option<Duration> {
-        let _permit = self.sandbox.permits.clone().try_acquire_owned().ok()?;
-        cheapest_instantiation(|| self.instantiate_ahead())
-            .await
-            .inspect_err(|err| {
-                tracing::debug!(plugin = %self.info.name, error = %format!("{err:#}"),
-                    "timing an instantiation failed; no instances made ahead");
-            })
-            .ok()
-    }
-
-    /// Instances kept made ahead (0: every request instantiates inline).
-    pub fn target(&self) -> usize {
-        self.target.load(Ordering::Relaxed)
     }
 
     /// The component's pre-instantiation (for inline instantiation and export lookups).
@@ -140,6 +95,7 @@ impl FreshInstances {
         let prepared = match ahead {
             Some((mut store, instance, permit)) => {
                 crate::metrics::plugin_instance(&self.info.name, "warm");
+                self.backoff.found_ready();
                 arm(&mut store, request_id);
                 Prepared {
                     store,
@@ -149,9 +105,8 @@ impl FreshInstances {
             }
             None => {
                 crate::metrics::plugin_instance(&self.info.name, "cold");
-                if self.refilling.load(Ordering::Acquire) {
-                    self.back_off();
-                }
+                self.backoff
+                    .found_empty(self.refilling.load(Ordering::Acquire));
                 let permit = self.sandbox.permits.clone().acquire_owned().await.ok()?;
                 Prepared {
                     store: self.new_store(request_id),
@@ -178,7 +133,7 @@ impl FreshInstances {
         if target == 0
             || self.paused.load(Ordering::Relaxed)
             || self.closed.load(Ordering::Acquire)
-            || self.backing_off()
+            || self.backoff.active()
         {
             return drop_here(store, permit);
         }
@@ -233,17 +188,28 @@ impl FreshInstances {
         target > 0
             && !self.paused.load(Ordering::Relaxed)
             && !self.closed.load(Ordering::Acquire)
-            && !self.backing_off()
+            && !self.backoff.active()
             && (self.lock().len() < target || !lock(&self.spent).is_empty())
     }
 
     /// The refill task: rounds until there is nothing left to do. A request that retires a
     /// store while the flag is still set leaves the work to this task, so after clearing the
     /// flag it looks again (unless it stopped for want of a permit: the next call retries).
+    /// A round stopped by the back-off is restarted when the pause ends, so a queue emptied
+    /// by a burst fills up again without waiting for the next request. (No refill counts as
+    /// running during the pause: an empty take right after it is not taken as load.)
     async fn refill(self: Arc<Self>) {
         loop {
             let filled = self.refill_round().await;
             self.refilling.store(false, Ordering::Release);
+            if let Some(pause) = self.backoff.remaining().filter(|_| !filled) {
+                let this = self.clone();
+                tokio::spawn(async move {
+                    tokio::time::sleep(pause).await;
+                    this.refill_soon();
+                });
+                return;
+            }
             if !filled || !self.needs_refill() || self.refilling.swap(true, Ordering::AcqRel) {
                 return;
             }
@@ -251,13 +217,14 @@ impl FreshInstances {
     }
 
     /// Drops retired stores and makes instances up to the target; `false` when it stopped
-    /// early (no spare permit, an instantiation failed, or the version was retired).
+    /// early (no spare permit, an instantiation failed, the version was retired, or the
+    /// back-off paused refills).
     async fn refill_round(&self) -> bool {
         loop {
             // Free the answered calls' slots first: the next instance reuses one, warm.
             let spent = std::mem::take(&mut *lock(&self.spent));
             drop(spent);
-            if self.closed.load(Ordering::Acquire) || self.backing_off() {
+            if self.closed.load(Ordering::Acquire) || self.backoff.active() {
                 return false;
             }
             if self.lock().len() >= self.target() {
@@ -319,22 +286,6 @@ impl FreshInstances {
         });
         store.set_epoch_deadline(1);
         store
-    }
-
-    /// Pauses refills for [`AUTO_BACKOFF`] (with `auto` only). Called when a request finds
-    /// the queue empty although a refill is running: the load outpaces the refills. After
-    /// the pause the next request starts a refill again (an empty queue with no refill
-    /// running is not taken as load).
-    fn back_off(&self) {
-        if self.adaptive.load(Ordering::Relaxed) && !self.backing_off() {
-            let until = (self.born.elapsed() + AUTO_BACKOFF).as_nanos() as u64;
-            self.quiet_until.store(until, Ordering::Relaxed);
-        }
-    }
-
-    fn backing_off(&self) -> bool {
-        self.adaptive.load(Ordering::Relaxed)
-            && (self.born.elapsed().as_nanos() as u64) < self.quiet_until.load(Ordering::Relaxed)
     }
 
     fn lock(&self) -> MutexGuard<'_, Vec<(Store<HostState>, Instance, OwnedSemaphorePermit)>> {

@@ -11,6 +11,7 @@
 
 use std::fmt;
 use std::future::Future;
+use std::sync::atomic::{AtomicBool, AtomicU32, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use serde::de::{self, Deserializer, Visitor};
@@ -38,6 +39,87 @@ pub const AUTO_PROBES: usize = 5;
 /// load then outpaces them, and through the gateway at saturation instances made ahead cost
 /// a JavaScript plugin throughput (README, Performance); quiet periods get them back.
 pub const AUTO_BACKOFF: Duration = Duration::from_millis(50);
+
+/// With `auto`, how many requests in a row must find no instance ready, each while a
+/// refill was running, before refills pause: a single one happens at light load too,
+/// when a request arrives while the refill is still making its instance.
+pub const AUTO_BACKOFF_STREAK: u32 = 8;
+
+/// With `auto`, pauses the refilling of made-ahead instances while the load outpaces it:
+/// when [`AUTO_BACKOFF_STREAK`] requests in a row find the queue empty although a refill is
+/// running, refills stop for [`AUTO_BACKOFF`], so a saturated plugin runs as if inline. An
+/// empty queue with no refill running is not taken as load, an empty queue during a pause
+/// does not extend it, and the refill the pause stopped restarts when the pause ends.
+#[derive(Debug)]
+pub struct Backoff {
+    enabled: AtomicBool,
+    /// End of the current pause, in nanoseconds after `born`.
+    quiet_until: AtomicU64,
+    /// Requests in a row that found the queue empty while a refill was running.
+    empty_streak: AtomicU32,
+    born: Instant,
+}
+
+impl Default for Backoff {
+    fn default() -> Self {
+        Self {
+            enabled: AtomicBool::new(false),
+            quiet_until: AtomicU64::new(0),
+            empty_streak: AtomicU32::new(0),
+            born: Instant::now(),
+        }
+    }
+}
+
+impl Backoff {
+    /// Turns the back-off on (`auto`) or off (a fixed number of instances).
+    pub fn enable(&self, on: bool) {
+        self.enabled.store(on, Ordering::Relaxed);
+    }
+
+    /// A request found no instance ready; `refilling`: a refill was running.
+    pub fn found_empty(&self, refilling: bool) {
+        self.found_empty_at(refilling, self.born.elapsed());
+    }
+
+    /// A request took an instance made ahead: the streak of empty takes is over.
+    pub fn found_ready(&self) {
+        if self.empty_streak.load(Ordering::Relaxed) != 0 {
+            self.empty_streak.store(0, Ordering::Relaxed);
+        }
+    }
+
+    /// Whether refills are paused now.
+    pub fn active(&self) -> bool {
+        self.active_at(self.born.elapsed())
+    }
+
+    /// How much of the current pause is left, if refills are paused.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.remaining_at(self.born.elapsed())
+    }
+
+    fn remaining_at(&self, now: Duration) -> Option<Duration> {
+        let until = Duration::from_nanos(self.quiet_until.load(Ordering::Relaxed));
+        self.active_at(now).then(|| until.saturating_sub(now))
+    }
+
+    fn found_empty_at(&self, refilling: bool, now: Duration) {
+        if !refilling || !self.enabled.load(Ordering::Relaxed) || self.active_at(now) {
+            return;
+        }
+        if self.empty_streak.fetch_add(1, Ordering::Relaxed) + 1 >= AUTO_BACKOFF_STREAK {
+            self.empty_streak.store(0, Ordering::Relaxed);
+            let until = (now + AUTO_BACKOFF).as_nanos() as u64;
+            self.quiet_until.store(until, Ordering::Relaxed);
+        }
+    }
+
+    fn active_at(&self, now: Duration) -> bool {
+        self.enabled.load(Ordering::Relaxed)
+            && (now.as_nanos() as u64) < self.quiet_until.load(Ordering::Relaxed)
+    }
+}
 
 /// Time after which [`cheapest_instantiation`] stops timing: a plugin this slow to
 /// instantiate is measured well enough, and loads stay quick.

@@ -142,22 +142,35 @@ async fn a_failed_call_leaves_the_next_instances_clean() {
     assert_eq!(user(&plugin, "grow").await, "lean-grow");
 }
 
+/// `api-key` in `language`, loaded with `limits`.
+async fn load_api_key(language: Language, limits: SandboxLimits) -> Arc<LoadedPlugin> {
+    let sandbox = Sandbox::new(limits).unwrap();
+    let linker = new_linker(&sandbox).unwrap();
+    let source = PluginSource::File(polyglot::api_key(language));
+    let mut settings = PluginSettings::default();
+    settings.config.insert("api_key".into(), "auto-key".into());
+    settings.config.insert("username".into(), "auto-bot".into());
+    let plugin = load_plugin(&sandbox, &linker, "api-key", &source, &settings, &[]);
+    Arc::new(plugin.await.unwrap())
+}
+
+async fn api_key_call(plugin: &LoadedPlugin, language: Language) {
+    let mut req = request("api-key");
+    req.headers = vec![("x-api-key".into(), b"auto-key".to_vec())];
+    match plugin.authenticate(&req).await {
+        Ok(Ok(identity)) => assert_eq!(identity.username, "auto-bot", "{language:?}"),
+        other => panic!("{language:?}: {other:?}"),
+    }
+}
+
 /// `auto` (the default) times a few instantiations at load. The JavaScript and Python
-/// builds of `api-key` (a QuickJS or CPython heap per instance: hundreds of µs to
-/// milliseconds) get instances made ahead, the Rust and C builds (a few µs, an order of
-/// magnitude under the threshold) do not; every build answers the same either way.
+/// builds of `api-key` (a QuickJS or CPython heap per instance: 50 µs to milliseconds) get
+/// instances made ahead, the Rust and C builds (a few µs, an order of magnitude under the
+/// threshold) do not; every build answers the same either way.
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
 async fn auto_makes_instances_ahead_only_for_plugins_expensive_to_instantiate() {
     for language in Language::ALL {
-        let sandbox = Sandbox::new(SandboxLimits::default()).unwrap();
-        let linker = new_linker(&sandbox).unwrap();
-        let source = PluginSource::File(polyglot::api_key(language));
-        let mut settings = PluginSettings::default();
-        settings.config.insert("api_key".into(), "auto-key".into());
-        settings.config.insert("username".into(), "auto-bot".into());
-        let plugin = load_plugin(&sandbox, &linker, "api-key", &source, &settings, &[])
-            .await
-            .unwrap();
+        let plugin = load_api_key(language, SandboxLimits::default()).await;
         let expensive = matches!(language, Language::JavaScript | Language::Python);
         let expected = if expensive {
             AUTO_WARM_INSTANCES as usize
@@ -166,14 +179,31 @@ async fn auto_makes_instances_ahead_only_for_plugins_expensive_to_instantiate() 
         };
         assert_eq!(plugin.warm_target(), expected, "{language:?}");
         until_ready(&plugin, expected).await;
-        let mut req = request("api-key");
-        req.headers = vec![("x-api-key".into(), b"auto-key".to_vec())];
         for _ in 0..3 {
-            match plugin.authenticate(&req).await {
-                Ok(Ok(identity)) => assert_eq!(identity.username, "auto-bot", "{language:?}"),
-                other => panic!("{language:?}: {other:?}"),
-            }
+            api_key_call(&plugin, language).await;
         }
         until_ready(&plugin, expected).await;
     }
+}
+
+/// A burst larger than the queue makes `auto` back off to inline instantiation; every call
+/// of the burst is answered, and when the back-off ends the queue fills up again by itself,
+/// without waiting for another request (a refill stopped by the back-off resumes).
+#[tokio::test(flavor = "multi_thread", worker_threads = 2)]
+async fn auto_backs_off_under_a_burst_and_recovers() {
+    let plugin = load_api_key(Language::JavaScript, SandboxLimits::default()).await;
+    assert_eq!(plugin.warm_target(), AUTO_WARM_INSTANCES as usize);
+    until_ready(&plugin, 2).await;
+    let burst = (0..32).map(|_| {
+        let plugin = plugin.clone();
+        tokio::spawn(async move { api_key_call(&plugin, Language::JavaScript).await })
+    });
+    for call in burst.collect::<Vec<_>>() {
+        call.await.unwrap();
+    }
+    until_ready(&plugin, 2).await;
+    for _ in 0..3 {
+        api_key_call(&plugin, Language::JavaScript).await;
+    }
+    until_ready(&plugin, 2).await;
 }

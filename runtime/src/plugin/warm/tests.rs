@@ -141,3 +141,60 @@ async fn timing_stops_at_the_first_failure_and_at_the_budget() {
     assert_eq!(slow, PROBING_BUDGET / 2);
     assert_eq!(runs, 2, "the budget ends the probing once spent");
 }
+
+fn ms(n: u64) -> Duration {
+    Duration::from_millis(n)
+}
+
+/// `AUTO_BACKOFF_STREAK` empty takes in a row, each while a refill runs, at `now`.
+fn streak(backoff: &Backoff, now: Duration) {
+    for _ in 0..AUTO_BACKOFF_STREAK {
+        backoff.found_empty_at(true, now);
+    }
+}
+
+#[test]
+fn backoff_pauses_only_when_the_load_outpaces_a_running_refill() {
+    let backoff = Backoff::default();
+    backoff.enable(true);
+    for _ in 0..10 {
+        backoff.found_empty_at(false, ms(10));
+    }
+    assert!(
+        !backoff.active_at(ms(10)),
+        "an empty queue without a refill is not load"
+    );
+    // One empty take short of a streak, then a take that found an instance: no pause.
+    for _ in 1..AUTO_BACKOFF_STREAK {
+        backoff.found_empty_at(true, ms(10));
+    }
+    backoff.found_ready();
+    backoff.found_empty_at(true, ms(10));
+    assert!(
+        !backoff.active_at(ms(10)),
+        "the streak restarts after a ready take"
+    );
+    streak(&backoff, ms(10));
+    assert!(backoff.active_at(ms(10)));
+    assert!(backoff.active_at(ms(10) + AUTO_BACKOFF - ms(1)));
+    assert_eq!(backoff.remaining_at(ms(20)), Some(AUTO_BACKOFF - ms(10)));
+    // Emptiness during the pause is the pause's doing: it does not extend it.
+    streak(&backoff, ms(40));
+    assert!(!backoff.active_at(ms(10) + AUTO_BACKOFF));
+    assert_eq!(backoff.remaining_at(ms(10) + AUTO_BACKOFF), None);
+    // After the pause a new streak starts a new one.
+    streak(&backoff, ms(10) + AUTO_BACKOFF);
+    assert!(backoff.active_at(ms(10) + AUTO_BACKOFF + ms(1)));
+}
+
+#[test]
+fn backoff_is_off_for_a_fixed_number() {
+    let backoff = Backoff::default();
+    streak(&backoff, ms(10));
+    assert!(!backoff.active_at(ms(11)));
+    backoff.enable(true);
+    streak(&backoff, ms(10));
+    assert!(backoff.active_at(ms(11)));
+    backoff.enable(false);
+    assert!(!backoff.active_at(ms(11)));
+}
