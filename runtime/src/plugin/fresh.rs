@@ -20,10 +20,10 @@ use wasmtime::{Store, UpdateDeadline};
 
 use super::warm::Backoff;
 use super::PluginInfo;
-
-mod settle;
 use crate::sandbox::Sandbox;
 use crate::state::HostState;
+
+mod settle;
 
 /// A store ready for one call: its instance when it was made ahead, and the instance permit
 /// it counts against (held until the store is dropped).
