@@ -79,7 +79,9 @@ impl Backoff {
 
     /// A request found no instance ready; `refilling`: a refill was running.
     pub fn found_empty(&self, refilling: bool) {
-        self.found_empty_at(refilling, self.born.elapsed());
+        if refilling && self.enabled.load(Ordering::Relaxed) {
+            self.found_empty_at(refilling, self.born.elapsed());
+        }
     }
 
     /// A request took an instance made ahead: the streak of empty takes is over.
@@ -91,7 +93,7 @@ impl Backoff {
 
     /// Whether refills are paused now.
     pub fn active(&self) -> bool {
-        self.active_at(self.born.elapsed())
+        self.enabled.load(Ordering::Relaxed) && self.active_at(self.born.elapsed())
     }
 
     /// How much of the current pause is left, if refills are paused.
@@ -197,15 +199,6 @@ impl WarmInstances {
             },
         };
         wanted.min(max_concurrent / 2) as usize
-    }
-}
-
-impl fmt::Display for WarmInstances {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        match self {
-            WarmInstances::Auto => f.write_str("\"auto\""),
-            WarmInstances::Fixed(n) => write!(f, "{n}"),
-        }
     }
 }
 
