@@ -23,7 +23,7 @@ use std::path::{Path, PathBuf};
 
 use serde::Deserialize;
 
-use crate::plugin::{Capability, PluginSettings};
+use crate::plugin::{Capability, PluginSettings, RequestHeaders};
 use crate::sandbox::SandboxLimits;
 
 /// A config problem, naming the key, the value and what is allowed.
@@ -172,6 +172,9 @@ pub struct PluginConfig {
     /// Names of `[jwt.<name>]` key sets the plugin may verify with (needs the `jwt` grant).
     #[serde(default)]
     pub jwt: Vec<String>,
+    /// The only request headers the plugin is shown; absent: all of them.
+    #[serde(default)]
+    pub request_headers: RequestHeaders,
 }
 
 impl PluginConfig {
@@ -194,6 +197,7 @@ impl PluginConfig {
             grants: self.grants.clone(),
             sha256: self.sha256.clone(),
             services: Default::default(),
+            request_headers: self.request_headers.clone(),
         }
     }
 }

@@ -15,7 +15,9 @@ use std::sync::Arc;
 use std::time::Instant;
 
 use criterion::{criterion_group, criterion_main, Criterion};
-use mlauth::plugin::{load_plugin, LoadedPlugin, PluginRequest, PluginSettings, PluginSource};
+use mlauth::plugin::{
+    load_plugin, LoadedPlugin, PluginRequest, PluginSettings, PluginSource, RequestHeaders,
+};
 use mlauth::runner::new_linker;
 use mlauth::sandbox::{Sandbox, SandboxLimits};
 
@@ -49,17 +51,52 @@ fn load(rt: &tokio::runtime::Runtime, path: &str, pooling: bool, warm: u32) -> A
     )
 }
 
+/// The bench request: what MLflow's Python client sends (`MLAUTH_BENCH_HEADERS=client`, the
+/// default) or what a browser on MLflow's UI sends (`browser`: 14 headers), filtered as the
+/// gateway does when `MLAUTH_BENCH_REQUEST_HEADERS=name,name` sets `request_headers`.
 fn request() -> PluginRequest {
+    let client: &[(&str, &str)] = &[
+        ("host", "127.0.0.1:5000"),
+        ("user-agent", "mlflow-python-client/3.17.2"),
+        ("authorization", "Bearer bench-token"),
+    ];
+    let browser: &[(&str, &str)] = &[
+        ("host", "127.0.0.1:5000"),
+        ("sec-ch-ua", "\"Chromium\";v=\"156\", \"Not-A.Brand\";v=\"24\""),
+        ("sec-ch-ua-mobile", "?0"),
+        ("sec-ch-ua-platform", "\"Linux\""),
+        ("user-agent", "Mozilla/5.0 (X11; Linux x86_64) AppleWebKit/537.36 (KHTML, like Gecko) Chrome/156.0.0.0 Safari/537.36"),
+        ("accept", "application/json, text/plain, */*"),
+        ("sec-fetch-site", "same-origin"),
+        ("sec-fetch-mode", "cors"),
+        ("sec-fetch-dest", "empty"),
+        ("referer", "http://127.0.0.1:5000/"),
+        ("accept-encoding", "gzip, deflate, br, zstd"),
+        ("accept-language", "en-GB,en;q=0.9"),
+        ("cookie", "_ga=GA1.1.123456789.1700000000; mlflow-session=abcdef0123456789"),
+        ("authorization", "Bearer bench-token"),
+    ];
+    let sent = match std::env::var("MLAUTH_BENCH_HEADERS").as_deref() {
+        Ok("browser") => browser,
+        _ => client,
+    };
+    let mut map = http::HeaderMap::new();
+    for (name, value) in sent {
+        map.append(
+            http::HeaderName::from_static(name),
+            http::HeaderValue::from_static(value),
+        );
+    }
+    let shown = match std::env::var("MLAUTH_BENCH_REQUEST_HEADERS") {
+        Ok(names) => RequestHeaders::only(&names.split(',').collect::<Vec<_>>()).unwrap(),
+        Err(_) => RequestHeaders::All,
+    };
     PluginRequest {
         method: "GET".into(),
         raw_path: "/api/2.0/mlflow/experiments/search".into(),
         path: "/api/2.0/mlflow/experiments/search".into(),
         query: "max_results=10".into(),
-        headers: vec![
-            ("host".into(), b"127.0.0.1:5000".to_vec()),
-            ("user-agent".into(), b"mlflow-python-client/3.17.2".to_vec()),
-            ("authorization".into(), b"Bearer bench-token".to_vec()),
-        ],
+        headers: shown.view(&map),
         body: None,
         client_addr: "127.0.0.1:50000".into(),
         request_id: "bench".into(),

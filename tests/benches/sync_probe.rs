@@ -35,6 +35,7 @@ fn info() -> Arc<PluginInfo> {
         config: Default::default(),
         grants: Vec::new(),
         services: Default::default(),
+        request_headers: Default::default(),
     })
 }
 

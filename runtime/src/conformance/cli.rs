@@ -7,7 +7,7 @@ use clap::Args;
 use http::{HeaderName, HeaderValue};
 
 use super::{KitError, KitOptions};
-use crate::plugin::Capability;
+use crate::plugin::{Capability, RequestHeaders};
 
 /// `mlauth plugins test PLUGIN.wasm ...`.
 #[derive(Debug, Args)]
@@ -30,6 +30,10 @@ pub struct TestArgs {
     /// A capability to grant beyond log and config (repeatable).
     #[arg(long = "grant", value_name = "CAPABILITY")]
     pub grants: Vec<Capability>,
+    /// Show the plugin only this request header (repeatable), as `request_headers` in the
+    /// gateway's config would; default: all headers.
+    #[arg(long = "request-header", value_name = "NAME")]
+    pub request_headers: Vec<String>,
     /// The plugin's deadline per request.
     #[arg(long, default_value_t = 250)]
     pub deadline_ms: u64,
@@ -64,6 +68,10 @@ impl TestArgs {
         }
         options.expect_user = self.expect_user.clone();
         options.grants = self.grants.clone();
+        if !self.request_headers.is_empty() {
+            options.request_headers =
+                RequestHeaders::only(&self.request_headers).map_err(KitError::Usage)?;
+        }
         options.sandbox.deadline_ms = self.deadline_ms;
         options.sandbox.memory_limit_mib = self.memory_mib;
         options.check_unconfigured = self.check_unconfigured;

@@ -22,7 +22,7 @@ use axum::body::Body;
 use http::{HeaderName, HeaderValue};
 
 use crate::config::{MlauthConfig, PluginConfig};
-use crate::plugin::Capability;
+use crate::plugin::{Capability, RequestHeaders};
 use crate::runner::{Gateway, StartError};
 use crate::sandbox::SandboxLimits;
 
@@ -49,6 +49,8 @@ pub struct KitOptions {
     pub sandbox: SandboxLimits,
     /// Also load the plugin without any settings and check good credentials are refused.
     pub check_unconfigured: bool,
+    /// The request headers the plugin is shown (`[plugins.<app>] request_headers`).
+    pub request_headers: RequestHeaders,
 }
 
 impl KitOptions {
@@ -65,6 +67,7 @@ impl KitOptions {
                 ..SandboxLimits::default()
             },
             check_unconfigured: false,
+            request_headers: RequestHeaders::All,
         }
     }
 
@@ -136,6 +139,7 @@ async fn start(
     config.sandbox = options.sandbox.clone();
     let plugin = PluginConfig {
         grants: options.grants.clone(),
+        request_headers: options.request_headers.clone(),
         config: settings
             .iter()
             .map(|(k, v)| (k.clone(), toml::Value::String(v.clone())))

@@ -217,6 +217,7 @@ pub async fn load_plugin_bytes(
         config: settings.config.clone(),
         grants: settings.grants.clone(),
         services: settings.services.clone(),
+        request_headers: settings.request_headers.clone(),
     });
     let fresh = Arc::new(FreshInstances::new(pre, info.clone(), sandbox.clone()));
     let mut plugin = LoadedPlugin {

@@ -13,6 +13,7 @@ mod fresh;
 pub mod grants;
 pub mod invoke;
 pub mod load;
+pub mod request_headers;
 pub mod routes;
 pub mod types;
 pub mod warm;
@@ -27,6 +28,7 @@ use crate::sandbox::Sandbox;
 pub use grants::Capability;
 pub use invoke::InvokeError;
 pub use load::{load_plugin, PluginError, PluginSource};
+pub use request_headers::RequestHeaders;
 pub use routes::RouteSpec;
 pub use types::{Identity, PluginRequest, PluginResponse};
 
@@ -63,6 +65,8 @@ pub struct PluginSettings {
     pub sha256: Option<String>,
     /// Backends for granted capabilities.
     pub services: crate::host::HostServices,
+    /// The request headers the plugin is shown (all by default).
+    pub request_headers: RequestHeaders,
 }
 
 /// Identity and settings of one loaded plugin version, shared with every instance.
@@ -84,6 +88,8 @@ pub struct PluginInfo {
     pub grants: Vec<Capability>,
     /// Backends of the host capabilities.
     pub services: crate::host::HostServices,
+    /// The request headers the plugin is shown (all by default).
+    pub request_headers: RequestHeaders,
 }
 
 impl PluginInfo {

@@ -29,15 +29,6 @@ pub struct PluginRequest {
 }
 
 impl PluginRequest {
-    /// The plugin's view of request headers: names (lower case, as `http` stores them) and
-    /// the raw value bytes, all values of a name together in arrival order.
-    pub fn header_view(headers: &HeaderMap) -> Vec<(String, Vec<u8>)> {
-        headers
-            .iter()
-            .map(|(name, value)| (name.as_str().to_string(), value.as_bytes().to_vec()))
-            .collect()
-    }
-
     pub(crate) fn to_wit(&self) -> wit::Request {
         wit::Request {
             method: self.method.clone(),

@@ -143,7 +143,7 @@ pub async fn plugin_view(
         raw_path: ctx.raw_path.clone(),
         path: ctx.path.clone(),
         query: ctx.query.clone(),
-        headers: PluginRequest::header_view(&parts.headers),
+        headers: ctx.plugin.info.request_headers.view(&parts.headers),
         body: buffered,
         client_addr: ctx.client_addr.map(|a| a.to_string()).unwrap_or_default(),
         request_id: ctx.request_id.to_string(),

@@ -19,6 +19,7 @@ mod oidc_jwt;
 mod ops;
 mod paths;
 mod reload;
+mod request_headers;
 mod rules_e2e_artifacts;
 mod rules_e2e_bypass_params;
 mod rules_e2e_bypass_paths;

@@ -47,7 +47,7 @@ proptest! {
             }
         }
         let request = PluginRequest {
-            headers: PluginRequest::header_view(&map),
+            headers: crate::plugin::RequestHeaders::All.view(&map),
             ..PluginRequest::default()
         };
         let wit = request.to_wit();
