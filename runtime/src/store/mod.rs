@@ -17,11 +17,13 @@
 pub mod access_tokens;
 pub mod changes;
 mod db;
+mod db_url;
 pub mod grants;
 pub mod kv;
 pub mod migrate;
 pub mod mlauth_schema;
 mod model;
+mod pool;
 pub mod roles;
 pub mod schema;
 pub mod users;
@@ -30,21 +32,18 @@ pub mod workspaces;
 #[cfg(test)]
 mod tests;
 
-use std::str::FromStr;
 use std::sync::Arc;
 use std::time::Duration;
-
-use sqlx::postgres::{PgConnectOptions, PgPoolOptions};
-use sqlx::sqlite::{SqliteConnectOptions, SqliteJournalMode, SqlitePoolOptions, SqliteSynchronous};
-use sqlx::{PgPool, SqlitePool};
 
 pub use access_tokens::AccessToken;
 pub use changes::{ChangeWatcher, DEFAULT_POLL_INTERVAL};
 pub use db::DbKind;
 pub(crate) use db::{Arg, DbRow, Session};
+pub use db_url::{redact_url, sqlx_url_from_sqlalchemy};
 pub use grants::scorer_pattern;
 pub use kv::KvStore;
 pub use model::{GrantRow, Role, RolePermission, User, UserPermissionRow, UserRoleAssignment};
+pub(crate) use pool::Pool;
 
 /// The workspace every grant lives in when workspaces are disabled.
 pub const DEFAULT_WORKSPACE: &str = "default";
@@ -106,179 +105,6 @@ impl Default for StoreOptions {
             sqlite_busy_timeout: Duration::from_secs(10),
         }
     }
-}
-
-#[derive(Debug, Clone)]
-pub(crate) enum Pool {
-    Sqlite(SqlitePool),
-    Postgres(PgPool),
-}
-
-impl Pool {
-    /// Opens a pool for a sqlx URL (`sqlite:…` or `postgres://…`).
-    pub(crate) async fn connect(url: &str, opts: &StoreOptions) -> Result<Pool> {
-        match url_kind(url)? {
-            DbKind::Sqlite => connect_sqlite(url, opts).await.map(Pool::Sqlite),
-            DbKind::Postgres => connect_pg(url, opts).await.map(Pool::Postgres),
-        }
-    }
-
-    /// A plain pooled connection (autocommit), for reads.
-    pub(crate) async fn read(&self) -> Result<Session> {
-        Ok(match self {
-            Pool::Sqlite(p) => Session::SqliteConn(p.acquire().await?),
-            Pool::Postgres(p) => Session::PgConn(p.acquire().await?),
-        })
-    }
-
-    /// A write transaction. SQLite uses `BEGIN IMMEDIATE` so the write lock is taken up
-    /// front (waiting `busy_timeout`) instead of failing on a read→write upgrade.
-    pub(crate) async fn write(&self) -> Result<Session> {
-        Ok(match self {
-            Pool::Sqlite(p) => Session::SqliteTx(p.begin_with("BEGIN IMMEDIATE").await?),
-            Pool::Postgres(p) => Session::PgTx(p.begin().await?),
-        })
-    }
-
-    /// The engine.
-    pub(crate) fn kind(&self) -> DbKind {
-        match self {
-            Pool::Sqlite(_) => DbKind::Sqlite,
-            Pool::Postgres(_) => DbKind::Postgres,
-        }
-    }
-
-    /// Closes every connection.
-    pub(crate) async fn close(&self) {
-        match self {
-            Pool::Sqlite(p) => p.close().await,
-            Pool::Postgres(p) => p.close().await,
-        }
-    }
-}
-
-fn url_kind(url: &str) -> Result<DbKind> {
-    if url.starts_with("sqlite:") {
-        Ok(DbKind::Sqlite)
-    } else if url.starts_with("postgres://") || url.starts_with("postgresql://") {
-        Ok(DbKind::Postgres)
-    } else {
-        Err(StoreError::InvalidParameter(format!(
-            "Unsupported auth database URL scheme in '{}': expected sqlite: or postgres://",
-            redact_url(url)
-        )))
-    }
-}
-
-fn is_in_memory(url: &str) -> bool {
-    url.contains(":memory:") || url.contains("mode=memory")
-}
-
-async fn connect_sqlite(url: &str, opts: &StoreOptions) -> Result<SqlitePool> {
-    let memory = is_in_memory(url);
-    let mut options = SqliteConnectOptions::from_str(url)?
-        .create_if_missing(true)
-        .foreign_keys(true)
-        .busy_timeout(opts.sqlite_busy_timeout);
-    if !memory {
-        options = options
-            .journal_mode(SqliteJournalMode::Wal)
-            .synchronous(SqliteSynchronous::Normal);
-    }
-    // No ping before each use: a SQLite connection is a local file handle that does not go
-    // stale like a network connection, and the ping is one more round trip to the
-    // connection's worker thread on every request.
-    let mut pool = SqlitePoolOptions::new()
-        .max_connections(opts.max_connections.max(1))
-        .min_connections(opts.min_connections)
-        .acquire_timeout(opts.acquire_timeout)
-        .test_before_acquire(false);
-    if memory {
-        // An in-memory database disappears with its last connection: keep one open forever.
-        pool = pool
-            .min_connections(1)
-            .idle_timeout(None)
-            .max_lifetime(None);
-    }
-    Ok(pool.connect_with(options).await?)
-}
-
-async fn connect_pg(url: &str, opts: &StoreOptions) -> Result<PgPool> {
-    let options = PgConnectOptions::from_str(url)?;
-    Ok(PgPoolOptions::new()
-        .max_connections(opts.max_connections.max(1))
-        .min_connections(opts.min_connections)
-        .acquire_timeout(opts.acquire_timeout)
-        .connect_with(options)
-        .await?)
-}
-
-/// Hides the password of a URL (`scheme://user:secret@host` → `scheme://user:***@host`).
-pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
-    };
-    let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.find('@') else {
-        return url.to_string();
-    };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &userinfo[..colon],
-            &rest[at..]
-        ),
-        None => url.to_string(),
-    }
-}
-
-/// Converts an MLflow (SQLAlchemy) `database_uri` into a sqlx URL.
-///
-/// * `sqlite:///relative.db` → `sqlite:relative.db` (relative to the working directory, as
-///   in SQLAlchemy); `sqlite:////abs/path.db` → `sqlite:///abs/path.db`;
-///   `sqlite://` and `sqlite:///:memory:` → `sqlite::memory:`;
-/// * `postgresql[+driver]://…` and `postgres://…` → `postgres://…`;
-/// * anything else (MySQL, MSSQL, …) → [`StoreError::InvalidParameter`].
-///
-/// URLs that are already sqlx URLs (`sqlite:path`, `postgres://`) pass through.
-pub fn sqlx_url_from_sqlalchemy(uri: &str) -> Result<String> {
-    let Some((scheme, rest)) = uri.split_once(':') else {
-        return Err(unsupported_uri(uri));
-    };
-    let dialect = scheme.split('+').next().unwrap_or(scheme);
-    match dialect {
-        "sqlite" => Ok(sqlite_url_from_sqlalchemy(rest)),
-        "postgresql" | "postgres" => match rest.strip_prefix("//") {
-            Some(tail) => Ok(format!("postgres://{tail}")),
-            None => Err(unsupported_uri(uri)),
-        },
-        _ => Err(unsupported_uri(uri)),
-    }
-}
-
-fn sqlite_url_from_sqlalchemy(rest: &str) -> String {
-    // `rest` is what follows `sqlite:`.
-    let Some(after) = rest.strip_prefix("//") else {
-        return format!("sqlite:{rest}"); // already a sqlx-style `sqlite:path`
-    };
-    let path = after.strip_prefix('/').unwrap_or(after);
-    if path.is_empty() || path == ":memory:" || path.starts_with(":memory:?") {
-        return "sqlite::memory:".to_string();
-    }
-    if path.starts_with('/') {
-        format!("sqlite://{path}")
-    } else {
-        format!("sqlite:{path}")
-    }
-}
-
-fn unsupported_uri(uri: &str) -> StoreError {
-    StoreError::InvalidParameter(format!(
-        "Unsupported auth database_uri '{}': mlauth supports sqlite and postgresql",
-        redact_url(uri)
-    ))
 }
 
 struct Inner {

@@ -2,15 +2,21 @@
 //! database per test (`MLAUTH_TEST_PG_URL`, default `postgres://postgres@127.0.0.1:5432/test`;
 //! set `MLAUTH_TEST_SKIP_POSTGRES=1` to skip the PostgreSQL variants).
 
+mod grants;
 mod interop;
 mod kv;
-mod ops;
+mod revisions;
+mod roles;
 mod shared;
+mod sweeps;
+mod users;
+mod workspaces;
+mod writes;
 
 use sqlx::Connection;
 use std::future::Future;
 
-use super::{DbKind, Pool, Session, StoreOptions};
+use super::{DbKind, GrantRow, Pool, Session, Store, StoreError, StoreOptions};
 
 /// A throw-away database.
 pub(super) struct TestDb {
@@ -142,6 +148,33 @@ pub(super) async fn exec_raw(pool: &Pool, statements: &[&str]) {
             .unwrap_or_else(|e| panic!("{stmt}: {e}"));
     }
     s.commit().await.expect("commit");
+}
+
+/// Opens a [`Store`] on `db` (creating the schema when empty).
+pub(super) async fn open(db: &TestDb) -> Store {
+    Store::connect(&db.url).await.expect("connect")
+}
+
+/// Asserts `res` failed with the [`StoreError`] variant named `variant` and message `msg`.
+pub(super) fn assert_msg<T: std::fmt::Debug>(res: Result<T, StoreError>, variant: &str, msg: &str) {
+    let err = res.expect_err("expected an error");
+    let got = match &err {
+        StoreError::NotFound(_) => "NotFound",
+        StoreError::AlreadyExists(_) => "AlreadyExists",
+        StoreError::InvalidParameter(_) => "InvalidParameter",
+        StoreError::Unavailable(_) => "Unavailable",
+        StoreError::Schema(_) => "Schema",
+    };
+    assert_eq!((got, err.to_string().as_str()), (variant, msg));
+}
+
+/// A [`GrantRow`] literal.
+pub(super) fn grant(rt: &str, pattern: &str, perm: &str) -> GrantRow {
+    GrantRow {
+        resource_type: rt.into(),
+        resource_pattern: pattern.into(),
+        permission: perm.into(),
+    }
 }
 
 /// Defines a `#[tokio::test]` per backend for an `async fn(TestDb) -> TestDb` body.
