@@ -1,13 +1,20 @@
 //! Command-line interface (clap). `main.rs` only parses and calls [`run_cli`].
+//!
+//! This file holds the argument types, the dispatch and `db upgrade`; `mlauth run` is in
+//! `run`, `mlauth plugins install|list|inspect` in `plugins`.
 
 use std::path::PathBuf;
 
 use clap::{Args, Parser, Subcommand};
 
-use crate::apps::{inspect_bytes, AppRegistry, PluginListing};
 use crate::config::MlauthConfig;
-use crate::runner::Gateway;
-use crate::sandbox::{Sandbox, SandboxLimits};
+
+mod plugins;
+mod run;
+
+use plugins::plugins;
+use run::run;
+pub use run::shutdown_signal;
 
 /// mlauth: a WebAssembly-sandboxed authentication gateway for MLflow.
 #[derive(Debug, Parser)]
@@ -179,135 +186,4 @@ async fn db_upgrade(url: Option<String>) -> Result<(), Box<dyn std::error::Error
         );
     }
     Ok(())
-}
-
-async fn run(args: RunArgs) -> Result<(), Box<dyn std::error::Error>> {
-    crate::metrics::install();
-    let config = effective_config(&args)?;
-    let upstream = config.server.upstream.clone();
-    let config_cache = config.cache.clone();
-    let mut builder =
-        Gateway::builder(config, &args.app_name).plugins_dir(args.plugins_dir.clone());
-    if args.app_name == crate::apps::BASIC_AUTH_APP {
-        let env = crate::basic_auth::ini::ProcessEnv;
-        let started = crate::basic_auth::app::start::start(&env, &upstream).await?;
-        builder = builder.basic_auth(started);
-    }
-    if let Some(plugin) = &args.plugin {
-        builder = builder.plugin_file(plugin);
-    }
-    let cache_dir = crate::cli_ops::cache_dir(args.cache_dir.clone(), &config_cache);
-    let gateway = builder
-        .config_path(args.config.clone())
-        .cache_dir(cache_dir)
-        .build()
-        .await?;
-    let (listener, addr) = gateway.bind().await?;
-    let _ops = crate::cli_ops::start_ops(&gateway).await?;
-    tracing::info!(%addr, upstream = %gateway.state.server.upstream, app = %args.app_name, "mlauth listening");
-    eprintln!(
-        "mlauth {} listening on http://{addr} (app {}, upstream {})",
-        env!("CARGO_PKG_VERSION"),
-        args.app_name,
-        gateway.state.server.upstream
-    );
-    gateway.serve(listener, shutdown_signal()).await;
-    Ok(())
-}
-
-/// Resolves on SIGTERM or Ctrl-C.
-pub async fn shutdown_signal() {
-    let ctrl_c = async {
-        let _ = tokio::signal::ctrl_c().await;
-    };
-    #[cfg(unix)]
-    let term = async {
-        match tokio::signal::unix::signal(tokio::signal::unix::SignalKind::terminate()) {
-            Ok(mut s) => {
-                s.recv().await;
-            }
-            Err(_) => std::future::pending::<()>().await,
-        }
-    };
-    #[cfg(not(unix))]
-    let term = std::future::pending::<()>();
-    tokio::select! { () = ctrl_c => {}, () = term => {} }
-    tracing::info!("shutting down: draining in-flight requests");
-}
-
-fn plugins(cmd: PluginsCommand) -> Result<(), Box<dyn std::error::Error>> {
-    let sandbox = Sandbox::new(SandboxLimits {
-        pooling: false,
-        ..SandboxLimits::default()
-    })?;
-    match cmd {
-        PluginsCommand::Install {
-            file,
-            name,
-            plugins_dir,
-        } => {
-            let registry = AppRegistry::new(plugins_dir);
-            let listing = registry.install(&sandbox, &file, &name)?;
-            println!(
-                "installed {} ({}, sha256 {}) into {}",
-                name,
-                listing.world.unwrap_or("?"),
-                listing.sha256,
-                registry.dir().display()
-            );
-        }
-        PluginsCommand::List { plugins_dir } => {
-            let registry = AppRegistry::new(plugins_dir);
-            println!(
-                "{:<24} {:<22} {:<8} {:>10}  sha256",
-                "NAME", "WORLD", "WIT", "SIZE"
-            );
-            for row in registry.list(&sandbox) {
-                match row {
-                    Ok(l) => println!(
-                        "{:<24} {:<22} {:<8} {:>10}  {}",
-                        l.name,
-                        l.world.unwrap_or("(none)"),
-                        l.wit_version.as_deref().unwrap_or("-"),
-                        l.size,
-                        l.sha256
-                    ),
-                    Err(e) => println!("(error) {e}"),
-                }
-            }
-        }
-        PluginsCommand::Inspect { file } => {
-            let bytes =
-                std::fs::read(&file).map_err(|e| format!("cannot read {}: {e}", file.display()))?;
-            print_inspection(&inspect_bytes(
-                &sandbox,
-                &bytes,
-                &file.display().to_string(),
-            )?);
-        }
-        PluginsCommand::Test(_) => return Err("`plugins test` runs on the async runtime".into()),
-    }
-    Ok(())
-}
-
-fn print_inspection(l: &PluginListing) {
-    println!("file:     {}", l.name);
-    println!("world:    {}", l.world.unwrap_or("(not an mlauth plugin)"));
-    println!("wit:      {}", l.wit_version.as_deref().unwrap_or("-"));
-    println!("size:     {} bytes", l.size);
-    println!("sha256:   {}", l.sha256);
-    println!("exports:");
-    for e in &l.exports {
-        println!("  {e}");
-    }
-    println!("imports (capabilities requested):");
-    for i in &l.imports {
-        let verdict = match crate::plugin::grants::judge_import(i, &crate::plugin::Capability::ALL)
-        {
-            crate::plugin::grants::ImportVerdict::Allowed => "always available (sandboxed)",
-            crate::plugin::grants::ImportVerdict::Granted(_) => "needs a grant",
-            _ => "NOT PROVIDED by mlauth",
-        };
-        println!("  {i}  [{verdict}]");
-    }
 }

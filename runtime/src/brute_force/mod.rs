@@ -14,107 +14,27 @@
 //!   out of the admin account on the gateway host. State is in memory: a restart clears it,
 //!   and [`BruteForce::clear`] does so at run time.
 //! * Memory is bounded: at most `max_entries` counters; the oldest is evicted first.
+//!
+//! The settings are in `config` ([`BruteForceConfig`]), the reading of addresses, usernames
+//! and denials in `request`, and the bounded counter table in `table`.
 
+use std::collections::hash_map::RandomState;
+use std::hash::BuildHasher;
+use std::net::IpAddr;
+use std::sync::Mutex;
+use std::time::{Duration, Instant};
+
+use http::HeaderMap;
+
+mod config;
+mod request;
 mod table;
 #[cfg(test)]
 mod tests;
 
-use std::collections::hash_map::RandomState;
-use std::hash::BuildHasher;
-use std::net::{IpAddr, Ipv6Addr};
-use std::sync::Mutex;
-use std::time::{Duration, Instant};
-
-use base64::Engine as _;
-use http::HeaderMap;
-use serde::Deserialize;
-
+pub use config::BruteForceConfig;
+use request::{address_key, basic_username, is_denial};
 use table::Table;
-
-/// `[brute_force]` in the mlauth config. On by default.
-#[derive(Debug, Clone, Deserialize)]
-#[serde(deny_unknown_fields, default)]
-pub struct BruteForceConfig {
-    /// Turn the limiter on (default) or off.
-    pub enabled: bool,
-    /// Failures older than this many seconds no longer count (sliding window).
-    pub window_secs: u64,
-    /// How long a locked tier refuses requests, in seconds.
-    pub lockout_secs: u64,
-    /// Failures of one username from one client address before that pair is locked
-    /// (0 = off).
-    pub max_failures_per_user_address: u32,
-    /// Failures from one client address, any username, before the address is locked
-    /// (0 = off). IPv6 clients are counted per /64.
-    pub max_failures_per_address: u32,
-    /// Failures of one username from all addresses before the username is locked for every
-    /// client outside `user_lockout_exempt` (0 = off).
-    pub max_failures_per_user: u32,
-    /// Client addresses the per-username lock never refuses (the operator's way in).
-    pub user_lockout_exempt: Vec<IpAddr>,
-    /// Upper bound on counters kept in memory; the oldest is evicted first.
-    pub max_entries: usize,
-}
-
-impl Default for BruteForceConfig {
-    fn default() -> Self {
-        Self {
-            enabled: true,
-            window_secs: 300,
-            lockout_secs: 300,
-            max_failures_per_user_address: 5,
-            max_failures_per_address: 20,
-            max_failures_per_user: 100,
-            user_lockout_exempt: vec![
-                IpAddr::from([127, 0, 0, 1]),
-                IpAddr::from(Ipv6Addr::LOCALHOST),
-            ],
-            max_entries: 100_000,
-        }
-    }
-}
-
-/// Largest accepted threshold (each counter keeps up to this many timestamps).
-const MAX_THRESHOLD: u32 = 1000;
-/// Longest accepted window or lockout: one day.
-const MAX_SECS: u64 = 86_400;
-
-impl BruteForceConfig {
-    /// Checks every value; the message names the key and what is allowed.
-    pub fn validate(&self) -> Result<(), String> {
-        for (key, secs) in [
-            ("window_secs", self.window_secs),
-            ("lockout_secs", self.lockout_secs),
-        ] {
-            if !(1..=MAX_SECS).contains(&secs) {
-                return Err(format!(
-                    "brute_force.{key} = {secs} is out of range; allowed 1..={MAX_SECS}"
-                ));
-            }
-        }
-        for (key, n) in [
-            (
-                "max_failures_per_user_address",
-                self.max_failures_per_user_address,
-            ),
-            ("max_failures_per_address", self.max_failures_per_address),
-            ("max_failures_per_user", self.max_failures_per_user),
-        ] {
-            if n > MAX_THRESHOLD {
-                return Err(format!(
-                    "brute_force.{key} = {n} is out of range; allowed 0 (off) ..={MAX_THRESHOLD}"
-                ));
-            }
-        }
-        if !(1000..=10_000_000).contains(&self.max_entries) {
-            return Err(format!(
-                "brute_force.max_entries = {} is out of range; allowed 1000..=10000000",
-                self.max_entries
-            ));
-        }
-        Ok(())
-    }
-}
 
 /// Which counter a lock belongs to.
 #[derive(Debug, Clone, Copy, PartialEq, Eq, Hash)]
@@ -312,39 +232,7 @@ impl BruteForce {
     }
 }
 
-/// Plugin answers that count as a failed authentication.
-fn is_denial(status: http::StatusCode) -> bool {
-    status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN
-}
-
-/// IPv4 (also IPv4-mapped IPv6) as is; other IPv6 addresses by their /64 prefix, since one
-/// client usually owns a whole /64.
-fn address_key(addr: IpAddr) -> IpAddr {
-    match addr.to_canonical() {
-        IpAddr::V6(v6) => {
-            let mut segments = v6.segments();
-            segments[4..].fill(0);
-            IpAddr::V6(Ipv6Addr::from(segments))
-        }
-        v4 => v4,
-    }
-}
-
-/// The username of a `Basic` Authorization header, if it decodes.
-fn basic_username(value: &[u8]) -> Option<String> {
-    let value = std::str::from_utf8(value).ok()?.trim();
-    let (scheme, encoded) = value.split_once(' ')?;
-    if !scheme.eq_ignore_ascii_case("basic") {
-        return None;
-    }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
-    let text = String::from_utf8_lossy(&decoded);
-    let (user, _) = text.split_once(':')?;
-    Some(user.to_string())
-}
-
+/// Logs that a tier locked (the username cut to 64 characters).
 fn log_lock(tier: Tier, attempt: &Attempt, lockout_secs: u64) {
     let user: Option<String> = attempt
         .username

@@ -1,151 +1,29 @@
 //! Loading a plugin version: read, digest, compile (off the async runtime), validate the
 //! world, exports and imports, pre-instantiate, and for app plugins call `create-app`.
+//!
+//! The error type is in `error`, where bytes come from in `source`, and the checks of a
+//! component's header, exports and imports in `checks` (their public items re-exported here).
 
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::sync::Arc;
 
 use sha2::{Digest, Sha256};
-use wasmtime::component::{types::ComponentItem, Component, Linker};
+use wasmtime::component::{Component, Linker};
 
 use super::fresh::FreshInstances;
-use super::grants::{judge_import, ImportVerdict};
-use super::{Capability, LoadedPlugin, PluginInfo, PluginKind, PluginSettings, RouteSpec};
+use super::{LoadedPlugin, PluginInfo, PluginKind, PluginSettings, RouteSpec};
 use crate::bindings::exports::mlauth::plugin::{app, authenticator};
 use crate::sandbox::Sandbox;
 use crate::state::HostState;
 
-/// Why a plugin could not be loaded. Every message names the problem and the fix.
-#[derive(Debug, thiserror::Error)]
-pub enum PluginError {
-    /// The file could not be read.
-    #[error("cannot read plugin {path}: {source}")]
-    Read {
-        /// The path.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// Not a WebAssembly binary at all.
-    #[error("{origin} is not a WebAssembly file (no `\\0asm` header)")]
-    NotWasm {
-        /// Where the bytes came from.
-        origin: String,
-    },
-    /// A core module instead of a component.
-    #[error("{origin} is a core WebAssembly module, not a component: build it for `wasm32-wasip2` or wrap it with `wasm-tools component new`")]
-    NotAComponent {
-        /// Where the bytes came from.
-        origin: String,
-    },
-    /// The digest pinned in the config does not match.
-    #[error("{origin} has sha256 {actual} but the config pins {expected}")]
-    DigestMismatch {
-        /// Where the bytes came from.
-        origin: String,
-        /// Configured digest.
-        expected: String,
-        /// Actual digest.
-        actual: String,
-    },
-    /// Cranelift rejected it.
-    #[error("{origin} failed to compile: {message}")]
-    Compile {
-        /// Where the bytes came from.
-        origin: String,
-        /// Compiler message.
-        message: String,
-    },
-    /// It does not export `mlauth:plugin/authenticator`.
-    #[error("{origin} does not implement an mlauth world: it exports [{exports}] but must export `mlauth:plugin/authenticator@{version}` (world `authenticator-plugin`, or `app-plugin` which also exports `mlauth:plugin/app`)", version = super::WIT_VERSION)]
-    WrongWorld {
-        /// Where the bytes came from.
-        origin: String,
-        /// What it does export.
-        exports: String,
-    },
-    /// It imports a capability the operator did not grant.
-    #[error("{origin} imports capability `{capability}` which is not granted; add `grants = [\"{capability}\"]` under [plugins.{name}] in the mlauth config if you trust it with that")]
-    UngrantedImport {
-        /// Where the bytes came from.
-        origin: String,
-        /// App name.
-        name: String,
-        /// The capability.
-        capability: Capability,
-    },
-    /// It imports a capability this host version does not provide yet.
-    #[error(
-        "{origin} imports capability `{capability}` which this mlauth version does not provide"
-    )]
-    UnavailableCapability {
-        /// Where the bytes came from.
-        origin: String,
-        /// The capability.
-        capability: Capability,
-    },
-    /// It imports something mlauth does not offer at all.
-    #[error("{origin} imports `{import}`, which mlauth does not provide (only `wasi:*` and `mlauth:plugin/*` interfaces are available)")]
-    UnknownImport {
-        /// Where the bytes came from.
-        origin: String,
-        /// The import name.
-        import: String,
-    },
-    /// Import types did not match the host's (e.g. an incompatible WIT version).
-    #[error("{origin} cannot be linked: {message}")]
-    Link {
-        /// Where the bytes came from.
-        origin: String,
-        /// Linker message.
-        message: String,
-    },
-    /// `create-app` failed, returned bad routes, or clashed with the host.
-    #[error("{origin}: create-app failed: {message}")]
-    CreateApp {
-        /// Where the bytes came from.
-        origin: String,
-        /// What went wrong.
-        message: String,
-    },
-}
+mod checks;
+mod error;
+mod source;
 
-/// Where plugin bytes come from.
-#[derive(Debug, Clone)]
-pub enum PluginSource {
-    /// A `.wasm` file on disk.
-    File(PathBuf),
-    /// Bytes compiled into the binary (the built-in basic-auth plugin).
-    Builtin {
-        /// Display name.
-        name: &'static str,
-        /// Component bytes.
-        bytes: &'static [u8],
-    },
-}
-
-impl PluginSource {
-    /// Where the bytes come from, for messages (`path` or `builtin:name`).
-    pub fn origin(&self) -> String {
-        match self {
-            PluginSource::File(path) => path.display().to_string(),
-            PluginSource::Builtin { name, .. } => format!("builtin:{name}"),
-        }
-    }
-
-    async fn read(&self) -> Result<Vec<u8>, PluginError> {
-        match self {
-            PluginSource::File(path) => {
-                tokio::fs::read(path)
-                    .await
-                    .map_err(|source| PluginError::Read {
-                        path: path.clone(),
-                        source,
-                    })
-            }
-            PluginSource::Builtin { bytes, .. } => Ok(bytes.to_vec()),
-        }
-    }
-}
+use checks::{check_exports, check_imports};
+pub use checks::{check_header, kind_from_exports};
+pub use error::PluginError;
+pub use source::PluginSource;
 
 /// Hex sha256 of `bytes`.
 pub fn sha256_hex(bytes: &[u8]) -> String {
@@ -236,21 +114,6 @@ pub async fn load_plugin_bytes(
     Ok(plugin)
 }
 
-/// Refuses bytes that are not a WebAssembly component, naming what they are instead.
-pub fn check_header(bytes: &[u8], origin: &str) -> Result<(), PluginError> {
-    if bytes.len() < 8 || &bytes[..4] != b"\0asm" {
-        return Err(PluginError::NotWasm {
-            origin: origin.to_string(),
-        });
-    }
-    if bytes[4..8] == [1, 0, 0, 0] {
-        return Err(PluginError::NotAComponent {
-            origin: origin.to_string(),
-        });
-    }
-    Ok(())
-}
-
 /// Compiles off the async runtime: the last compiled component when the digest is the same,
 /// else the on-disk cache (when enabled), else Cranelift.
 async fn compile(
@@ -287,79 +150,7 @@ async fn compile(
     })
 }
 
-/// Whether export `name` is `mlauth:plugin/<interface>` at a version this host speaks.
-fn is_mlauth_export(name: &str, interface: &str) -> bool {
-    let Some((base, version)) = name.split_once('@') else {
-        return false;
-    };
-    base == format!("mlauth:plugin/{interface}") && version.starts_with("0.1.")
-}
-
-fn check_exports(
-    sandbox: &Sandbox,
-    component: &Component,
-    origin: &str,
-) -> Result<PluginKind, PluginError> {
-    let ty = component.component_type();
-    let exports: Vec<String> = ty
-        .exports(&sandbox.engine)
-        .map(|(name, _)| name.to_string())
-        .collect();
-    kind_from_exports(&exports).ok_or_else(|| PluginError::WrongWorld {
-        origin: origin.to_string(),
-        exports: exports.join(", "),
-    })
-}
-
-/// The world a component implements, judged by its export names.
-pub fn kind_from_exports(exports: &[String]) -> Option<PluginKind> {
-    let has = |iface: &str| exports.iter().any(|e| is_mlauth_export(e, iface));
-    match (has("authenticator"), has("app")) {
-        (true, true) => Some(PluginKind::App),
-        (true, false) => Some(PluginKind::Function),
-        _ => None,
-    }
-}
-
-fn check_imports(
-    sandbox: &Sandbox,
-    component: &Component,
-    origin: &str,
-    name: &str,
-    granted: &[Capability],
-) -> Result<(), PluginError> {
-    let ty = component.component_type();
-    for (import, item) in ty.imports(&sandbox.engine) {
-        if matches!(item.ty, ComponentItem::Type(_)) {
-            continue;
-        }
-        match judge_import(import, granted) {
-            ImportVerdict::Allowed => {}
-            ImportVerdict::Granted(capability) if !capability.is_implemented() => {
-                return Err(PluginError::UnavailableCapability {
-                    origin: origin.to_string(),
-                    capability,
-                })
-            }
-            ImportVerdict::Granted(_) => {}
-            ImportVerdict::NotGranted(capability) => {
-                return Err(PluginError::UngrantedImport {
-                    origin: origin.to_string(),
-                    name: name.to_string(),
-                    capability,
-                })
-            }
-            ImportVerdict::Unknown => {
-                return Err(PluginError::UnknownImport {
-                    origin: origin.to_string(),
-                    import: import.to_string(),
-                })
-            }
-        }
-    }
-    Ok(())
-}
-
+/// Calls an app plugin's `create-app` and checks its routes against the host's.
 async fn create_app(
     plugin: &LoadedPlugin,
     host_routes: &[RouteSpec],

@@ -1,0 +1,39 @@
+//! What the limiter reads from a request and from the plugin's answer: the address the
+//! counters are kept for, the username of a `Basic` header, and which statuses are denials.
+
+use std::net::{IpAddr, Ipv6Addr};
+
+use base64::Engine as _;
+
+/// Plugin answers that count as a failed authentication.
+pub(super) fn is_denial(status: http::StatusCode) -> bool {
+    status == http::StatusCode::UNAUTHORIZED || status == http::StatusCode::FORBIDDEN
+}
+
+/// IPv4 (also IPv4-mapped IPv6) as is; other IPv6 addresses by their /64 prefix, since one
+/// client usually owns a whole /64.
+pub(super) fn address_key(addr: IpAddr) -> IpAddr {
+    match addr.to_canonical() {
+        IpAddr::V6(v6) => {
+            let mut segments = v6.segments();
+            segments[4..].fill(0);
+            IpAddr::V6(Ipv6Addr::from(segments))
+        }
+        v4 => v4,
+    }
+}
+
+/// The username of a `Basic` Authorization header, if it decodes.
+pub(super) fn basic_username(value: &[u8]) -> Option<String> {
+    let value = std::str::from_utf8(value).ok()?.trim();
+    let (scheme, encoded) = value.split_once(' ')?;
+    if !scheme.eq_ignore_ascii_case("basic") {
+        return None;
+    }
+    let decoded = base64::engine::general_purpose::STANDARD
+        .decode(encoded.trim())
+        .ok()?;
+    let text = String::from_utf8_lossy(&decoded);
+    let (user, _) = text.split_once(':')?;
+    Some(user.to_string())
+}
