@@ -125,3 +125,44 @@ fn read_settings(path: &Path) -> Result<BTreeMap<String, String>, KitError> {
         })
         .collect())
 }
+
+#[cfg(test)]
+mod tests {
+    use clap::Parser;
+
+    use super::*;
+
+    #[derive(Parser)]
+    struct Cli {
+        #[command(flatten)]
+        args: TestArgs,
+    }
+
+    fn options(extra: &[&str]) -> Result<KitOptions, KitError> {
+        let base = ["test", "p.wasm", "--good-header", "X-API-Key: k"];
+        let cli = Cli::try_parse_from(base.iter().chain(extra)).expect("arguments parse");
+        cli.args.options()
+    }
+
+    #[test]
+    fn request_header_flags_become_the_kits_header_list() {
+        assert_eq!(options(&[]).unwrap().request_headers, RequestHeaders::All);
+        let listed = options(&[
+            "--request-header",
+            "X-API-Key",
+            "--request-header",
+            "cookie",
+        ]);
+        assert_eq!(
+            listed.unwrap().request_headers,
+            RequestHeaders::only(&["x-api-key", "cookie"]).unwrap()
+        );
+        let Err(KitError::Usage(message)) = options(&["--request-header", "bad name"]) else {
+            panic!("an invalid header name must be a usage error");
+        };
+        assert!(
+            message.contains("\"bad name\" is not a header name"),
+            "{message}"
+        );
+    }
+}
