@@ -104,6 +104,18 @@ impl MlflowServer {
         server
     }
 
+    /// MLflow's own basic-auth app (`--app-name basic-auth`) with `basic_auth.ini` = `ini`,
+    /// written into `dir`, and the admin's bootstrap password.
+    pub fn start_basic_auth(dir: &std::path::Path, ini: &str, admin_password: &str) -> Self {
+        let path = dir.join("basic_auth.ini");
+        std::fs::write(&path, ini).unwrap();
+        let env = [
+            ("MLFLOW_AUTH_CONFIG_PATH", path.to_str().unwrap()),
+            ("MLFLOW_AUTH_ADMIN_PASSWORD", admin_password),
+        ];
+        Self::start_with(&["--app-name", "basic-auth"], &env)
+    }
+
     fn wait_healthy(&self, timeout: Duration) {
         let start = Instant::now();
         let client = reqwest::blocking::Client::new();

@@ -8,6 +8,7 @@
 //! credentials nor the identity, never reach the upstream, and nothing crashes or runs past
 //! the deadline; good credentials reach the upstream as one user, set by the host.
 
+mod case;
 mod cases;
 pub mod cli;
 mod judge;

@@ -11,7 +11,10 @@
 //! (`mlauth reload`). Only `[plugins.<app>]` and the plugin file are reloaded; changes to
 //! `[server]`, `[sandbox]`, `[admin]` or `[audit]` need a restart.
 
+mod spec;
 pub mod watch;
+
+pub use spec::{fingerprint, PluginSpec};
 
 use std::path::PathBuf;
 use std::sync::atomic::{AtomicU64, Ordering};
@@ -19,16 +22,16 @@ use std::sync::{Arc, Mutex};
 use std::time::{Duration, Instant};
 
 use serde::Deserialize;
-use sha2::{Digest, Sha256};
 use wasmtime::component::Linker;
 
-use crate::apps::{AppError, AppRegistry};
+use crate::apps::AppError;
 use crate::config::{ConfigError, MlauthConfig, PluginConfig};
 use crate::plugin::load::{load_plugin_bytes, sha256_hex};
-use crate::plugin::{LoadedPlugin, PluginError, PluginSettings, PluginSource, RouteSpec};
+use crate::plugin::{LoadedPlugin, PluginError, PluginSettings, PluginSource};
 use crate::proxy::GatewayState;
 use crate::sandbox::Sandbox;
 use crate::state::HostState;
+use spec::read_source;
 
 /// `[reload]`.
 #[derive(Debug, Clone, Deserialize)]
@@ -93,60 +96,6 @@ pub enum ReloadOutcome {
         /// sha256 of the serving version.
         sha256: String,
     },
-}
-
-/// How the app's plugin is found: the same precedence at start and at every reload.
-#[derive(Clone, Default)]
-pub struct PluginSpec {
-    /// The app name.
-    pub app_name: String,
-    /// The config file to re-read (`--config`), if any.
-    pub config_path: Option<PathBuf>,
-    /// `--plugin` (overrides the config and the registry).
-    pub plugin_file: Option<PathBuf>,
-    /// The app's own default (e.g. basic-auth's `authorization_function`).
-    pub default_plugin: Option<PathBuf>,
-    /// Installed plugins directory.
-    pub plugins_dir: Option<PathBuf>,
-    /// Backends of granted capabilities.
-    pub services: crate::host::HostServices,
-    /// Routes the host serves itself (checked against `create-app`).
-    pub host_routes: Vec<RouteSpec>,
-}
-
-impl PluginSpec {
-    /// The source and settings for `[plugins.<app>]` = `plugin_config`.
-    pub fn resolve(
-        &self,
-        plugin_config: &PluginConfig,
-    ) -> Result<(PluginSource, PluginSettings), AppError> {
-        let source = match (&self.plugin_file, &plugin_config.path, &self.default_plugin) {
-            (Some(path), _, _) | (None, Some(path), _) | (None, None, Some(path)) => {
-                PluginSource::File(path.clone())
-            }
-            (None, None, None) => {
-                AppRegistry::new(self.plugins_dir.clone()).resolve(&self.app_name)?
-            }
-        };
-        let mut settings = plugin_config.settings();
-        settings.services = self.services.clone();
-        if let PluginSource::Builtin { name, .. } = &source {
-            settings.grants.extend(crate::apps::builtin_grants(name));
-        }
-        Ok((source, settings))
-    }
-}
-
-/// A digest of everything that makes a version: the bytes and the settings.
-pub fn fingerprint(sha256: &str, source: &PluginSource, settings: &PluginSettings) -> String {
-    let text = format!(
-        "{sha256}\n{}\n{:?}\n{:?}\n{:?}",
-        source.origin(),
-        settings.config,
-        settings.grants,
-        settings.sha256
-    );
-    hex::encode(Sha256::digest(text.as_bytes()))
 }
 
 /// Performs reloads for one gateway; reloads are serialised.
@@ -302,18 +251,5 @@ impl Reloader {
             source,
         };
         Ok(Some(plugin))
-    }
-}
-
-async fn read_source(source: &PluginSource) -> Result<(String, Vec<u8>), PluginError> {
-    match source {
-        PluginSource::File(path) => tokio::fs::read(path)
-            .await
-            .map(|bytes| (path.display().to_string(), bytes))
-            .map_err(|source| PluginError::Read {
-                path: path.clone(),
-                source,
-            }),
-        PluginSource::Builtin { name, bytes } => Ok((format!("builtin:{name}"), bytes.to_vec())),
     }
 }

@@ -171,13 +171,8 @@ fn end_to_end(args: &Args) {
     drop(gateway);
     drop(upstream);
     let auth_dir = tempfile::tempdir().unwrap();
-    let ini_path = auth_dir.path().join("basic_auth.ini");
-    std::fs::write(&ini_path, ini(auth_dir.path())).unwrap();
-    let env = [
-        ("MLFLOW_AUTH_CONFIG_PATH", ini_path.to_str().unwrap()),
-        ("MLFLOW_AUTH_ADMIN_PASSWORD", ADMIN_PASSWORD),
-    ];
-    let mlflow = MlflowServer::start_with(&["--app-name", "basic-auth"], &env);
+    let mlflow =
+        MlflowServer::start_basic_auth(auth_dir.path(), &ini(auth_dir.path()), ADMIN_PASSWORD);
     let (exp, run) = seed(&mlflow.url);
     let reference = measure(&rt, &mlflow.url, &paths(&exp, &run), args);
     drop(mlflow);

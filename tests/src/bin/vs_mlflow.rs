@@ -46,14 +46,8 @@ fn ini(dir: &std::path::Path, cache_ttl: Option<u64>) -> String {
 
 fn mlflow_with_auth(cache_ttl: Option<u64>) -> (MlflowServer, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
-    let path = dir.path().join("basic_auth.ini");
-    std::fs::write(&path, ini(dir.path(), cache_ttl)).unwrap();
-    let env = [
-        ("MLFLOW_AUTH_CONFIG_PATH", path.to_str().unwrap()),
-        ("MLFLOW_AUTH_ADMIN_PASSWORD", PASSWORD),
-    ];
     (
-        MlflowServer::start_with(&["--app-name", "basic-auth"], &env),
+        MlflowServer::start_basic_auth(dir.path(), &ini(dir.path(), cache_ttl), PASSWORD),
         dir,
     )
 }

@@ -7,6 +7,8 @@ mod brute_force;
 mod capabilities;
 mod cli;
 mod custom_auth_app;
+mod differential;
+mod differential_cases;
 mod e2e_mlflow;
 mod faults;
 mod hostile;
