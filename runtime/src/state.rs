@@ -31,6 +31,9 @@ pub struct HostState {
     /// When the current call's deadline started counting (re-armed when a made-ahead
     /// instance is handed to a request).
     pub call_started: std::time::Instant,
+    /// Keeps the epoch ticker awake while this store's deadline is armed (its call or its
+    /// instantiation is running); released when the call is over.
+    pub ticker_lease: Option<crate::sandbox::TickerLease>,
 }
 
 impl HostState {
@@ -52,6 +55,7 @@ impl HostState {
             log_lines: 0,
             host_time: std::time::Duration::ZERO,
             call_started: std::time::Instant::now(),
+            ticker_lease: None,
         }
     }
 }

@@ -100,7 +100,7 @@ impl FreshInstances {
             Some((mut store, instance, permit)) => {
                 crate::metrics::plugin_instance(&self.info.name, "warm");
                 self.backoff.found_ready();
-                arm(&mut store, request_id);
+                arm(&mut store, request_id, &self.sandbox);
                 Prepared {
                     store,
                     instance: Some(instance),
@@ -126,7 +126,9 @@ impl FreshInstances {
     /// Hands back the store of an answered call. With made-ahead instances its drop (the
     /// pool slot's reset) is left to the refill task, off the request's latency; at most
     /// `target` wait there, beyond that (or without a queue) it is dropped here.
-    pub fn retire(self: &Arc<Self>, store: Store<HostState>, permit: OwnedSemaphorePermit) {
+    pub fn retire(self: &Arc<Self>, mut store: Store<HostState>, permit: OwnedSemaphorePermit) {
+        // The call is over: its deadline no longer needs the ticker.
+        store.data_mut().ticker_lease = None;
         // The store (its pool slot) goes before its permit, never after: a request woken by
         // the permit must find the slot free. (Parameters would drop in the other order.)
         let drop_here = |store: Store<HostState>, permit: OwnedSemaphorePermit| {
@@ -177,13 +179,14 @@ impl FreshInstances {
     /// A store with the memory limiter and the deadline callback, armed for `request_id`.
     fn new_store(&self, request_id: &str) -> Store<HostState> {
         let limits = &self.sandbox.limits;
-        let state = HostState::new(
+        let mut state = HostState::new(
             self.info.clone(),
             Arc::from(request_id),
             limits.memory_limit_bytes(),
             limits.max_output_bytes,
         );
         let deadline = limits.deadline();
+        state.ticker_lease = Some(self.sandbox.ticker.lease());
         let mut store = Store::new(&self.sandbox.engine, state);
         store.limiter(|state| &mut state.limits);
         store.epoch_deadline_callback(move |ctx| {
@@ -208,10 +211,11 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
     mutex.lock().unwrap_or_else(|e| e.into_inner())
 }
 
-/// Hands a made-ahead store to a call: log lines carry `request_id`, and the CPU deadline
-/// counts from now rather than from its instantiation.
-fn arm(store: &mut Store<HostState>, request_id: &str) {
+/// Hands a made-ahead store to a call: log lines carry `request_id`, the CPU deadline
+/// counts from now rather than from its instantiation, and the epoch ticker is kept awake.
+fn arm(store: &mut Store<HostState>, request_id: &str, sandbox: &Sandbox) {
     let state = store.data_mut();
+    state.ticker_lease = Some(sandbox.ticker.lease());
     state.request_id = Arc::from(request_id);
     state.call_started = Instant::now();
     state.host_time = std::time::Duration::ZERO;

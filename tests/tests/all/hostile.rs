@@ -2,6 +2,8 @@
 //! files, the environment or the network. Each fails closed (or is denied) and affects only
 //! its own request.
 
+use std::time::Duration;
+
 use mlauth_tests::gateway::TestGateway;
 use mlauth_tests::upstream::MockUpstream;
 use mlauth_tests::wasm;
@@ -68,6 +70,46 @@ async fn infinite_loop_fails_closed_while_other_requests_are_served() {
         assert_generic_mlflow_error(&resp.text().await.unwrap(), "TEMPORARILY_UNAVAILABLE");
     }
     assert!(upstream.seen().is_empty());
+}
+
+/// The epoch ticker sleeps while no call runs; a runaway call after an idle spell must keep
+/// it awake for as long as it runs and still be stopped at its deadline, whether its instance
+/// is made inline or ahead. (The running call is checked well past the ticker's idle
+/// threshold, so ticks kept up for other work, such as a refill, cannot hide a missing lease.)
+#[tokio::test(flavor = "multi_thread")]
+async fn infinite_loop_after_an_idle_spell_keeps_the_ticker_awake_and_fails_closed() {
+    for warm in ["0", "2"] {
+        let extra = format!("[sandbox]\ndeadline_ms = 1500\nwarm_instances = {warm}\n");
+        let (upstream, looping) = gateway(wasm::INFINITE_LOOP, &extra).await;
+        let ticker = looping.gateway.sandbox.ticker.clone();
+        let parked = tokio::time::timeout(Duration::from_secs(10), async {
+            while !ticker.is_parked() {
+                tokio::time::sleep(Duration::from_millis(10)).await;
+            }
+        });
+        assert!(parked.await.is_ok(), "the ticker never went to sleep");
+        let client = reqwest::Client::builder()
+            .timeout(Duration::from_secs(30))
+            .build()
+            .unwrap();
+        let call = tokio::spawn(
+            client
+                .get(looping.at("/api/2.0/mlflow/experiments/search"))
+                .send(),
+        );
+        tokio::time::sleep(mlauth::sandbox::PARK_AFTER * 6).await;
+        assert!(
+            !ticker.is_parked(),
+            "warm_instances = {warm}: the ticker slept while a call ran"
+        );
+        let resp = call
+            .await
+            .unwrap()
+            .expect("the runaway call was not stopped");
+        assert_eq!(resp.status(), 503, "warm_instances = {warm}");
+        assert_generic_mlflow_error(&resp.text().await.unwrap(), "TEMPORARILY_UNAVAILABLE");
+        assert!(upstream.seen().is_empty());
+    }
 }
 
 #[tokio::test(flavor = "multi_thread")]

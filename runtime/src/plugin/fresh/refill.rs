@@ -79,7 +79,9 @@ impl FreshInstances {
                 return false;
             };
             match self.instantiate_ahead().await {
-                Ok((store, instance)) => {
+                Ok((mut store, instance)) => {
+                    // Waiting in the queue runs nothing: no ticker needed until it is armed.
+                    store.data_mut().ticker_lease = None;
                     let mut ready = self.lock();
                     if self.closed.load(Ordering::Acquire) {
                         return false;

@@ -1,18 +1,16 @@
 //! Per-process sandbox: the wasmtime [`Engine`], its epoch ticker, and the limits every
 //! plugin instance runs under.
 
+mod ticker;
+
 use std::sync::Arc;
-use std::thread;
 use std::time::Duration;
 
 use serde::Deserialize;
 use wasmtime::{Config, Enabled, Engine, InstanceAllocationStrategy, PoolingAllocationConfig};
 
 use crate::plugin::warm::WarmInstances;
-
-/// How often the epoch ticker advances the engine epoch. Deadlines are measured in these
-/// ticks, so a runaway plugin is stopped at most about one tick after its budget.
-pub const EPOCH_TICK: Duration = Duration::from_millis(1);
+pub use ticker::{EpochTicker, TickerLease, EPOCH_TICK, PARK_AFTER};
 
 /// Resource limits applied to every plugin instance (configurable in `[sandbox]`).
 #[derive(Debug, Clone, Deserialize)]
@@ -109,6 +107,8 @@ impl SandboxLimits {
 pub struct Sandbox {
     /// The one engine every plugin is compiled for.
     pub engine: Engine,
+    /// Advances the engine's epoch while any call holds a lease.
+    pub ticker: Arc<EpochTicker>,
     /// Limits applied per store.
     pub limits: Arc<SandboxLimits>,
     /// Whether the pooling allocator is in use.
@@ -136,12 +136,13 @@ impl Sandbox {
         } else {
             (Engine::new(&engine_config(&limits, false))?, false)
         };
-        start_epoch_ticker(&engine);
+        let ticker = EpochTicker::start(&engine);
         let permits = Arc::new(tokio::sync::Semaphore::new(
             limits.max_concurrent_instances as usize,
         ));
         Ok(Self {
             engine,
+            ticker,
             permits,
             limits: Arc::new(limits),
             pooling,
@@ -208,18 +209,3 @@ fn pooling_config(limits: &SandboxLimits) -> PoolingAllocationConfig {
 /// Bytes of each pooled linear memory reset in place (memset of dirtied pages) rather than
 /// decommitted: covers a typical Rust, C or QuickJS plugin's working set.
 const KEEP_RESIDENT_BYTES: usize = 8 << 20;
-
-/// One thread per engine advances the epoch; it exits when the engine is dropped.
-fn start_epoch_ticker(engine: &Engine) {
-    let weak = engine.weak();
-    thread::Builder::new()
-        .name("mlauth-epoch".into())
-        .spawn(move || loop {
-            thread::sleep(EPOCH_TICK);
-            match weak.upgrade() {
-                Some(engine) => engine.increment_epoch(),
-                None => return,
-            }
-        })
-        .expect("spawning the epoch ticker thread");
-}
