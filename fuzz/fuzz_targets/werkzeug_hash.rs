@@ -1,11 +1,12 @@
-//! The werkzeug hash parser (runtime/src/basic_auth/password.rs): never panics on a stored
-//! value; parameters it accepts are within the documented bounds; cheap accepted hashes are
-//! also run through the KDF (the costly ones are skipped to keep executions fast).
+//! The werkzeug hash parser (runtime/src/basic_auth/password.rs and its password/format.rs):
+//! never panics on a stored value; parameters it accepts are within the documented bounds;
+//! cheap accepted hashes are also run through the KDF (the costly ones are skipped to keep
+//! executions fast).
 #![no_main]
 
 use libfuzzer_sys::fuzz_target;
 
-#[allow(dead_code)]
+#[allow(dead_code, unused_imports)]
 #[path = "../../runtime/src/basic_auth/password.rs"]
 mod password;
 

@@ -28,6 +28,5 @@ pub mod gateway;
 pub mod loadgen;
 pub mod mlflow;
 pub mod oidc;
-pub mod pgdb;
 pub mod polyglot;
 pub mod upstream;

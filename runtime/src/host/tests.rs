@@ -4,9 +4,8 @@
 use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::Arc;
 
-use base64::engine::general_purpose::URL_SAFE_NO_PAD as B64;
-use base64::Engine;
 use jsonwebtoken::{encode, Algorithm, EncodingKey, Header};
+use mlauth_test_support::jwt::{now, SigningKey};
 use serde_json::json;
 
 use super::jwks::KeySet;
@@ -17,70 +16,8 @@ use crate::plugin::Capability;
 
 const ISS: &str = "https://idp.test/";
 
-/// A signing key and its public JWK.
-struct TestKey {
-    enc: EncodingKey,
-    alg: Algorithm,
-    jwk: serde_json::Value,
-}
-
-fn ec_key(kid: &str) -> TestKey {
-    use ring::signature::{EcdsaKeyPair, KeyPair, ECDSA_P256_SHA256_FIXED_SIGNING as ALG};
-    let rng = ring::rand::SystemRandom::new();
-    let pkcs8 = EcdsaKeyPair::generate_pkcs8(&ALG, &rng).unwrap();
-    let pair = EcdsaKeyPair::from_pkcs8(&ALG, pkcs8.as_ref(), &rng).unwrap();
-    let point = pair.public_key().as_ref(); // 0x04 || x || y
-    TestKey {
-        enc: EncodingKey::from_ec_der(pkcs8.as_ref()),
-        alg: Algorithm::ES256,
-        jwk: json!({"kty": "EC", "crv": "P-256", "kid": kid, "use": "sig", "alg": "ES256",
-            "x": B64.encode(&point[1..33]), "y": B64.encode(&point[33..65])}),
-    }
-}
-
-/// An RSA-2048 key made by the `openssl` command (ring cannot generate RSA keys).
-fn rsa_key(kid: &str) -> TestKey {
-    let dir = tempfile::tempdir().unwrap();
-    let pem = dir.path().join("k.pem");
-    let der = dir.path().join("k.der");
-    let run = |args: &[&str]| {
-        let out = std::process::Command::new("openssl")
-            .args(args)
-            .output()
-            .unwrap();
-        assert!(out.status.success(), "openssl {args:?}: {out:?}");
-        String::from_utf8(out.stdout).unwrap()
-    };
-    let (pem_s, der_s) = (pem.to_str().unwrap(), der.to_str().unwrap());
-    run(&["genrsa", "-traditional", "-out", pem_s, "2048"]);
-    run(&[
-        "rsa",
-        "-in",
-        pem_s,
-        "-outform",
-        "DER",
-        "-traditional",
-        "-out",
-        der_s,
-    ]);
-    let modulus = run(&["rsa", "-in", pem_s, "-noout", "-modulus"]);
-    let n = hex::decode(modulus.trim().trim_start_matches("Modulus=")).unwrap();
-    TestKey {
-        enc: EncodingKey::from_rsa_der(&std::fs::read(&der).unwrap()),
-        alg: Algorithm::RS256,
-        jwk: json!({"kty": "RSA", "kid": kid, "alg": "RS256",
-            "n": B64.encode(n), "e": B64.encode([1u8, 0, 1])}),
-    }
-}
-
-fn now() -> i64 {
-    jsonwebtoken::get_current_timestamp() as i64
-}
-
-fn token(key: &TestKey, kid: &str, claims: serde_json::Value) -> String {
-    let mut header = Header::new(key.alg);
-    header.kid = Some(kid.to_string());
-    encode(&header, &claims, &key.enc).unwrap()
+fn token(key: &SigningKey, kid: &str, claims: serde_json::Value) -> String {
+    key.sign_as(kid, &claims)
 }
 
 fn claims(extra: serde_json::Value) -> serde_json::Value {
@@ -100,7 +37,7 @@ fn expect() -> Expectations {
     }
 }
 
-fn file_set(keys: &[&TestKey]) -> (KeySet, tempfile::TempDir) {
+fn file_set(keys: &[&SigningKey]) -> (KeySet, tempfile::TempDir) {
     let dir = tempfile::tempdir().unwrap();
     let jwks = json!({"keys": keys.iter().map(|k| k.jwk.clone()).collect::<Vec<_>>()});
     std::fs::write(dir.path().join("jwks.json"), jwks.to_string()).unwrap();
@@ -117,7 +54,7 @@ fn file_set(keys: &[&TestKey]) -> (KeySet, tempfile::TempDir) {
 
 #[tokio::test]
 async fn rsa_and_ec_tokens_verify_and_return_their_claims() {
-    let (rsa, ec) = (rsa_key("r1"), ec_key("e1"));
+    let (rsa, ec) = (SigningKey::rsa("r1"), SigningKey::ec("e1"));
     let (set, _dir) = file_set(&[&rsa, &ec]);
     for (key, kid) in [(&rsa, "r1"), (&ec, "e1")] {
         let json = verify(&set, &token(key, kid, claims(json!({}))), &expect())
@@ -131,7 +68,7 @@ async fn rsa_and_ec_tokens_verify_and_return_their_claims() {
 
 #[tokio::test]
 async fn bad_tokens_are_refused_with_the_reason() {
-    let ec = ec_key("e1");
+    let ec = SigningKey::ec("e1");
     let (set, _dir) = file_set(&[&ec]);
     let check = |c: serde_json::Value| token(&ec, "e1", claims(c));
     let cases = [
@@ -147,7 +84,7 @@ async fn bad_tokens_are_refused_with_the_reason() {
             VerifyError::UnknownKey("nope".into()),
         ),
         (
-            token(&ec_key("e1"), "e1", claims(json!({}))),
+            token(&SigningKey::ec("e1"), "e1", claims(json!({}))),
             VerifyError::BadSignature,
         ),
     ];
@@ -184,7 +121,7 @@ async fn bad_tokens_are_refused_with_the_reason() {
 
 #[tokio::test]
 async fn expectations_are_bounded_by_the_host_config() {
-    let ec = ec_key("e1");
+    let ec = SigningKey::ec("e1");
     let (set, _dir) = file_set(&[&ec]);
     let tok = token(&ec, "e1", claims(json!({"iss": "https://other.test/"})));
     let mut e = expect();
@@ -231,7 +168,7 @@ async fn jwks_server(
 
 #[tokio::test]
 async fn a_url_key_set_is_cached_and_refetched_on_an_unknown_kid_rate_limited() {
-    let (first, rotated) = (ec_key("k1"), ec_key("k2"));
+    let (first, rotated) = (SigningKey::ec("k1"), SigningKey::ec("k2"));
     let keys = Arc::new(std::sync::Mutex::new(vec![first.jwk.clone()]));
     let hits = Arc::new(AtomicUsize::new(0));
     let url = jwks_server(keys.clone(), hits.clone()).await;

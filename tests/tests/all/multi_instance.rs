@@ -5,8 +5,8 @@
 
 use std::time::{Duration, Instant};
 
+use mlauth_test_support::pg::PgDatabase;
 use mlauth_tests::gateway::TestGateway;
-use mlauth_tests::pgdb::PgDatabase;
 use mlauth_tests::upstream::MockUpstream;
 use reqwest::{Method, StatusCode};
 use serde_json::{json, Value};
@@ -216,7 +216,7 @@ async fn changes_through_a_are_enforced_by_b(database_uri: &str) {
 #[tokio::test(flavor = "multi_thread")]
 async fn two_instances_on_postgresql_share_users_grants_and_tokens() {
     let db = PgDatabase::create("multi").await;
-    changes_through_a_are_enforced_by_b(&db.sqlalchemy_url).await;
+    changes_through_a_are_enforced_by_b(&db.sqlalchemy_url(None)).await;
 }
 
 #[tokio::test(flavor = "multi_thread")]

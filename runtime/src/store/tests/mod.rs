@@ -13,7 +13,7 @@ mod users;
 mod workspaces;
 mod writes;
 
-use sqlx::Connection;
+use mlauth_test_support::pg::PgDatabase;
 use std::future::Future;
 
 use super::{DbKind, GrantRow, Pool, Session, Store, StoreError, StoreOptions};
@@ -23,12 +23,8 @@ pub(super) struct TestDb {
     pub url: String,
     pub kind: DbKind,
     _dir: Option<tempfile::TempDir>,
-    pg_name: Option<String>,
-}
-
-fn pg_admin_url() -> String {
-    std::env::var("MLAUTH_TEST_PG_URL")
-        .unwrap_or_else(|_| "postgres://postgres@127.0.0.1:5432/test".into())
+    /// The private PostgreSQL database; dropping it drops the database, also on panic.
+    _pg: Option<PgDatabase>,
 }
 
 fn skip_postgres() -> bool {
@@ -46,7 +42,7 @@ impl TestDb {
                     url,
                     kind,
                     _dir: Some(dir),
-                    pg_name: None,
+                    _pg: None,
                 })
             }
             DbKind::Postgres => {
@@ -54,24 +50,12 @@ impl TestDb {
                     eprintln!("SKIP: MLAUTH_TEST_SKIP_POSTGRES=1, PostgreSQL variant not run");
                     return None;
                 }
-                let name = format!("mlauth_test_{}", uuid::Uuid::new_v4().simple());
-                let admin = pg_admin_url();
-                let mut conn = sqlx::PgConnection::connect(&admin).await.unwrap_or_else(|e| {
-                    panic!("PostgreSQL at {admin} unreachable ({e}); set MLAUTH_TEST_SKIP_POSTGRES=1 to skip")
-                });
-                sqlx::query(&format!("CREATE DATABASE \"{name}\""))
-                    .execute(&mut conn)
-                    .await
-                    .expect("create db");
-                let base = admin
-                    .rsplit_once('/')
-                    .map(|(b, _)| b.to_string())
-                    .expect("pg url has a db");
+                let pg = PgDatabase::create("test").await;
                 Some(TestDb {
-                    url: format!("{base}/{name}"),
+                    url: pg.url.clone(),
                     kind,
                     _dir: None,
-                    pg_name: Some(name),
+                    _pg: Some(pg),
                 })
             }
         }
@@ -98,32 +82,6 @@ impl TestDb {
         Pool::connect(&self.url, &StoreOptions::default())
             .await
             .expect("raw pool")
-    }
-}
-
-impl Drop for TestDb {
-    /// Drops the private PostgreSQL database, also when a test panics (the SQLite temp dir
-    /// is removed by its own guard). Runs on a helper thread with its own runtime so it works
-    /// from inside a tokio worker.
-    fn drop(&mut self) {
-        let Some(name) = self.pg_name.take() else {
-            return;
-        };
-        let worker = std::thread::spawn(move || {
-            let Ok(rt) = tokio::runtime::Builder::new_current_thread()
-                .enable_all()
-                .build()
-            else {
-                return;
-            };
-            rt.block_on(async move {
-                if let Ok(mut conn) = sqlx::PgConnection::connect(&pg_admin_url()).await {
-                    let sql = format!("DROP DATABASE IF EXISTS \"{name}\" WITH (FORCE)");
-                    let _ = sqlx::query(&sql).execute(&mut conn).await;
-                }
-            });
-        });
-        let _ = worker.join();
     }
 }
 

@@ -6,6 +6,7 @@ use std::path::Path;
 use std::time::{Duration, Instant};
 
 use mlauth::store::StoreOptions;
+use mlauth_test_support::pg::PgDatabase;
 use mlauth_tests::faults::TcpRelay;
 use mlauth_tests::gateway::TestGateway;
 use mlauth_tests::upstream::MockUpstream;
@@ -99,47 +100,9 @@ async fn a_write_locked_sqlite_database_gives_503_on_writes_and_recovers() {
     );
 }
 
-/// A throw-away PostgreSQL database, dropped at the end.
-struct PgDatabase {
-    name: String,
-}
-
-const PG_ADMIN: &str = "postgres://postgres@127.0.0.1:5432/test";
-
-impl PgDatabase {
-    async fn create() -> Self {
-        let nanos = std::time::SystemTime::now()
-            .duration_since(std::time::UNIX_EPOCH)
-            .unwrap()
-            .subsec_nanos();
-        let name = format!("mlauth_faults_{}_{nanos}", std::process::id());
-        let mut admin = sqlx::PgConnection::connect(PG_ADMIN)
-            .await
-            .unwrap_or_else(|e| {
-                panic!("PostgreSQL is needed at {PG_ADMIN} (user postgres, trust auth): {e}")
-            });
-        sqlx::raw_sql(&format!("CREATE DATABASE {name}"))
-            .execute(&mut admin)
-            .await
-            .unwrap();
-        Self { name }
-    }
-
-    async fn drop_now(self) {
-        if let Ok(mut admin) = sqlx::PgConnection::connect(PG_ADMIN).await {
-            let _ = sqlx::raw_sql(&format!(
-                "DROP DATABASE IF EXISTS {} WITH (FORCE)",
-                self.name
-            ))
-            .execute(&mut admin)
-            .await;
-        }
-    }
-}
-
 #[tokio::test(flavor = "multi_thread")]
 async fn an_unreachable_postgresql_fails_closed_with_503_and_recovers_by_itself() {
-    let pg = PgDatabase::create().await;
+    let pg = PgDatabase::create("faults").await;
     let relay = TcpRelay::start("127.0.0.1:5432".parse().unwrap()).await;
     let upstream = MockUpstream::start().await;
     let dir = tempfile::tempdir().unwrap();
@@ -188,5 +151,5 @@ async fn an_unreachable_postgresql_fails_closed_with_503_and_recovers_by_itself(
     assert_eq!(search(&gw, "bob", BOB_PASSWORD).await.0, 200);
     assert_eq!(search(&gw, "bob", "wrong-password-1").await.0, 401);
     drop(gw);
-    pg.drop_now().await;
+    drop(pg);
 }
