@@ -1,4 +1,5 @@
-//! Command-line interface (clap). `main.rs` only parses and calls [`run_cli`].
+//! Command-line interface (clap). `main.rs` only calls [`main`], which sets up logging,
+//! parses and calls [`run_cli`].
 //!
 //! This file holds the argument types, the dispatch and `db upgrade`; `mlauth run` is in
 //! `run`, `mlauth plugins install|list|inspect` in `plugins`.
@@ -9,8 +10,11 @@ use clap::{Args, Parser, Subcommand};
 
 use crate::config::MlauthConfig;
 
+mod entry;
 mod plugins;
 mod run;
+
+pub use entry::main;
 
 use plugins::plugins;
 use run::run;

@@ -5,19 +5,10 @@ use std::process::Command;
 
 use mlauth_tests::wasm;
 
-/// The `mlauth` binary built by `cargo test --workspace` (next to the test executable's directory).
+/// The `mlauth` binary: `mlauth-under-test`, which `cargo test` builds for this package (the
+/// same `main` as `runtime/src/main.rs`).
 pub(crate) fn mlauth_bin() -> PathBuf {
-    let exe = std::env::current_exe().unwrap();
-    let dir = exe.parent().unwrap().parent().unwrap();
-    let bin = dir.join("mlauth");
-    if !bin.exists() {
-        let status = Command::new(env!("CARGO"))
-            .args(["build", "--release", "-p", "mlauth", "--bin", "mlauth"])
-            .status()
-            .unwrap();
-        assert!(status.success(), "building the mlauth binary failed");
-    }
-    bin
+    PathBuf::from(env!("CARGO_BIN_EXE_mlauth-under-test"))
 }
 
 /// Runs the binary with `MLAUTH_PLUGINS_DIR`; success and stdout+stderr.

@@ -30,7 +30,7 @@ pub(crate) fn mlauth_bin(arg: Option<PathBuf>) -> PathBuf {
     let bin = repo_root().join("target/release/mlauth");
     if !bin.exists() {
         let status = Command::new("cargo")
-            .args(["build", "--release", "-p", "mlauth", "--bin", "mlauth"])
+            .args(["build", "--release", "--workspace", "--bin", "mlauth"])
             .status()
             .expect("run cargo");
         assert!(status.success(), "building mlauth failed");
