@@ -2,10 +2,17 @@
 //!
 //! [`Gateway`] is the started gateway; [`GatewayBuilder`] (in `builder`, re-exported here)
 //! validates the config and loads the plugin.
+//!
+//! The start-up and serving futures ([`GatewayBuilder::build`], [`Gateway::serve`]) are
+//! returned boxed. An `async fn`'s body is compiled into every crate that awaits it, and
+//! each test or benchmark binary awaiting these would compile the whole start-up path
+//! (plugin loading, the auth store, the HTTP server) again; boxed, it is compiled here once.
+//! They run once per gateway, so the allocation costs nothing that matters.
 
 use std::net::SocketAddr;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use wasmtime::component::Linker;
 
 use crate::apps::AppError;
@@ -61,13 +68,29 @@ pub struct Gateway {
 
 impl Gateway {
     /// Serves until `shutdown` resolves, then drains in-flight requests.
-    pub async fn serve(
-        &self,
+    pub fn serve<'a>(
+        &'a self,
         listener: tokio::net::TcpListener,
-        shutdown: impl std::future::Future<Output = ()>,
-    ) {
+        shutdown: impl std::future::Future<Output = ()> + Send + 'a,
+    ) -> BoxFuture<'a, ()> {
+        self.serve_until(listener, Box::pin(shutdown))
+    }
+
+    /// [`Self::serve`] with its shutdown signal boxed: the serving code does not depend on
+    /// the caller's future type, so it is compiled here once (see the module docs).
+    #[inline(never)]
+    fn serve_until<'a>(
+        &'a self,
+        listener: tokio::net::TcpListener,
+        shutdown: BoxFuture<'a, ()>,
+    ) -> BoxFuture<'a, ()> {
         let router = proxy::app(self.state.clone());
-        proxy::serve::serve(listener, router, &self.state.server, shutdown).await;
+        Box::pin(proxy::serve::serve(
+            listener,
+            router,
+            &self.state.server,
+            shutdown,
+        ))
     }
 
     /// Starts watching the config and plugin files (when `[reload] watch` is on); the

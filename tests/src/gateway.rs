@@ -4,9 +4,14 @@ use std::net::SocketAddr;
 use std::path::Path;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
 use mlauth::config::MlauthConfig;
 use mlauth::runner::{Gateway, StartError};
 use tokio::sync::oneshot;
+
+/// A gateway being started: boxed, so the start-up code is compiled once in this crate and
+/// not again in every test and benchmark binary that awaits it (see `mlauth::runner`).
+pub type Starting<'a, E> = BoxFuture<'a, Result<TestGateway, E>>;
 
 /// A running gateway; stops when dropped.
 pub struct TestGateway {
@@ -20,26 +25,39 @@ pub struct TestGateway {
 impl TestGateway {
     /// Builds and serves a gateway for `app_name` with `plugin` in front of `upstream`.
     /// `extra_toml` is appended to a config that already sets the upstream.
-    pub async fn start(plugin: &str, upstream: &str, extra_toml: &str) -> Result<Self, StartError> {
-        let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
-        let config = MlauthConfig::parse(&toml).map_err(StartError::Engine)?;
-        Self::start_with(config, "test-app", plugin).await
+    #[inline(never)]
+    pub fn start<'a>(
+        plugin: &'a str,
+        upstream: &'a str,
+        extra_toml: &'a str,
+    ) -> Starting<'a, StartError> {
+        Box::pin(async move {
+            let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
+            let config = MlauthConfig::parse(&toml).map_err(StartError::Engine)?;
+            Self::start_with(config, "test-app", plugin).await
+        })
     }
 
     /// Builds and serves a gateway from a full config.
-    pub async fn start_with(
+    #[inline(never)]
+    pub fn start_with<'a>(
         config: MlauthConfig,
         app_name: &str,
-        plugin: &str,
-    ) -> Result<Self, StartError> {
-        Self::serve(Gateway::builder(config, app_name).plugin_file(Path::new(plugin))).await
+        plugin: &'a str,
+    ) -> Starting<'a, StartError> {
+        Self::serve(Gateway::builder(config, app_name).plugin_file(Path::new(plugin)))
     }
 
     /// Builds and serves app `app_name` from a config file (its `[plugins.<app>] path`
     /// names the plugin); reloads re-read the file.
-    pub async fn start_from_file(config_path: &Path, app_name: &str) -> Result<Self, StartError> {
-        let config = MlauthConfig::load(config_path)?;
-        Self::serve(Gateway::builder(config, app_name).config_path(Some(config_path.into()))).await
+    #[inline(never)]
+    pub fn start_from_file(config_path: &Path, app_name: &str) -> Starting<'static, StartError> {
+        match MlauthConfig::load(config_path) {
+            Ok(config) => Self::serve(
+                Gateway::builder(config, app_name).config_path(Some(config_path.into())),
+            ),
+            Err(err) => Box::pin(std::future::ready(Err(err.into()))),
+        }
     }
 
     /// Serves the gateway's admin router (metrics, health, reload) on a free loopback port;
@@ -68,49 +86,58 @@ impl TestGateway {
     /// Builds and serves the basic-auth app (built-in plugin unless `extra_toml` or the ini
     /// names another) in front of `upstream`. `dir` holds `basic_auth.ini` and the database;
     /// `admin_password` bootstraps the admin.
-    pub async fn start_basic_auth(
-        upstream: &str,
-        ini: &str,
-        dir: &Path,
-        admin_password: &str,
-        extra_toml: &str,
-    ) -> Result<Self, String> {
+    pub fn start_basic_auth<'a>(
+        upstream: &'a str,
+        ini: &'a str,
+        dir: &'a Path,
+        admin_password: &'a str,
+        extra_toml: &'a str,
+    ) -> Starting<'a, String> {
         let options = mlauth::store::StoreOptions::default();
-        Self::start_basic_auth_with(upstream, ini, dir, admin_password, extra_toml, &options).await
+        Self::start_basic_auth_with(upstream, ini, dir, admin_password, extra_toml, &options)
     }
 
     /// [`Self::start_basic_auth`] with explicit auth-database pool settings (short timeouts
     /// for fault tests).
-    pub async fn start_basic_auth_with(
-        upstream: &str,
-        ini: &str,
-        dir: &Path,
-        admin_password: &str,
-        extra_toml: &str,
+    #[inline(never)]
+    pub fn start_basic_auth_with<'a>(
+        upstream: &'a str,
+        ini: &'a str,
+        dir: &'a Path,
+        admin_password: &'a str,
+        extra_toml: &'a str,
         options: &mlauth::store::StoreOptions,
-    ) -> Result<Self, String> {
-        let ini_path = dir.join("basic_auth.ini");
-        std::fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
-        let mut env = std::collections::HashMap::new();
-        env.insert(
-            "MLFLOW_AUTH_CONFIG_PATH".to_string(),
-            ini_path.display().to_string(),
-        );
-        env.insert(
-            "MLFLOW_AUTH_ADMIN_PASSWORD".to_string(),
-            admin_password.to_string(),
-        );
-        let started = mlauth::basic_auth::app::start::start_with(&env, upstream, options)
-            .await
-            .map_err(|e| e.to_string())?;
-        let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
-        let config = MlauthConfig::parse(&toml)?;
-        Self::serve(Gateway::builder(config, "basic-auth").basic_auth(started))
-            .await
-            .map_err(|e| e.to_string())
+    ) -> Starting<'a, String> {
+        let options = options.clone();
+        Box::pin(async move {
+            let ini_path = dir.join("basic_auth.ini");
+            std::fs::write(&ini_path, ini).map_err(|e| e.to_string())?;
+            let mut env = std::collections::HashMap::new();
+            env.insert(
+                "MLFLOW_AUTH_CONFIG_PATH".to_string(),
+                ini_path.display().to_string(),
+            );
+            env.insert(
+                "MLFLOW_AUTH_ADMIN_PASSWORD".to_string(),
+                admin_password.to_string(),
+            );
+            let started = mlauth::basic_auth::app::start::start_with(&env, upstream, &options)
+                .await
+                .map_err(|e| e.to_string())?;
+            let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
+            let config = MlauthConfig::parse(&toml)?;
+            Self::serve(Gateway::builder(config, "basic-auth").basic_auth(started))
+                .await
+                .map_err(|e| e.to_string())
+        })
     }
 
-    async fn serve(builder: mlauth::runner::GatewayBuilder) -> Result<Self, StartError> {
+    #[inline(never)]
+    fn serve(builder: mlauth::runner::GatewayBuilder) -> Starting<'static, StartError> {
+        Box::pin(Self::build_and_serve(builder))
+    }
+
+    async fn build_and_serve(builder: mlauth::runner::GatewayBuilder) -> Result<Self, StartError> {
         let gateway = Arc::new(builder.build().await?);
         let (listener, addr): (_, SocketAddr) = gateway.bind().await?;
         let (stop, stopped) = oneshot::channel::<()>();

@@ -17,6 +17,7 @@ use axum::http::{HeaderMap, StatusCode};
 use axum::response::{IntoResponse, Response};
 use axum::routing::{get, post};
 use axum::{Json, Router};
+use futures::future::BoxFuture;
 use serde::Deserialize;
 use serde_json::json;
 
@@ -175,18 +176,31 @@ async fn reload(State(state): State<AdminState>, headers: HeaderMap) -> Response
 }
 
 /// Serves the admin router on `listener` until `shutdown` resolves.
-pub async fn serve(
+pub fn serve(
     listener: tokio::net::TcpListener,
     state: AdminState,
     shutdown: impl std::future::Future<Output = ()> + Send + 'static,
-) {
-    let app = router(state);
-    if let Err(err) = axum::serve(listener, app)
-        .with_graceful_shutdown(shutdown)
-        .await
-    {
-        tracing::error!(error = %err, "admin listener failed");
-    }
+) -> BoxFuture<'static, ()> {
+    serve_until(listener, state, Box::pin(shutdown))
+}
+
+/// [`serve`] with the shutdown signal boxed, so the server is compiled here once rather
+/// than in every crate that calls `serve` (as with `runner::Gateway::serve`).
+#[inline(never)]
+fn serve_until(
+    listener: tokio::net::TcpListener,
+    state: AdminState,
+    shutdown: BoxFuture<'static, ()>,
+) -> BoxFuture<'static, ()> {
+    Box::pin(async move {
+        let app = router(state);
+        if let Err(err) = axum::serve(listener, app)
+            .with_graceful_shutdown(shutdown)
+            .await
+        {
+            tracing::error!(error = %err, "admin listener failed");
+        }
+    })
 }
 
 #[cfg(test)]

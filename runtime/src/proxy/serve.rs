@@ -1,12 +1,12 @@
 //! The listener: HTTP/1.1 with a header-read timeout (slow clients are cut off), a bounded
 //! read buffer, and graceful shutdown that drains in-flight requests for a bounded time.
 
-use std::future::Future;
 use std::net::SocketAddr;
 use std::time::Duration;
 
 use axum::extract::ConnectInfo;
 use axum::Router;
+use futures::future::BoxFuture;
 use hyper::server::conn::http1;
 use hyper_util::rt::{TokioIo, TokioTimer};
 use hyper_util::server::graceful::GracefulShutdown;
@@ -24,7 +24,7 @@ pub async fn serve(
     listener: TcpListener,
     router: Router,
     server: &ServerConfig,
-    shutdown: impl Future<Output = ()>,
+    shutdown: BoxFuture<'_, ()>,
 ) {
     let graceful = GracefulShutdown::new();
     let mut builder = http1::Builder::new();

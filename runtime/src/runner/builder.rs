@@ -4,6 +4,8 @@
 use std::path::PathBuf;
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+
 use super::{new_linker, Gateway, StartError};
 use crate::audit::AuditLog;
 use crate::config::{ConfigError, MlauthConfig};
@@ -132,7 +134,15 @@ impl GatewayBuilder {
     }
 
     /// Validates everything and loads the plugin; nothing listens yet.
-    pub async fn build(self) -> Result<Gateway, StartError> {
+    ///
+    /// The future is boxed here, so the start-up code is compiled once, in this crate,
+    /// rather than again in every binary and test that awaits it (see [`super`]).
+    #[inline(never)]
+    pub fn build(self) -> BoxFuture<'static, Result<Gateway, StartError>> {
+        Box::pin(self.load())
+    }
+
+    async fn load(self) -> Result<Gateway, StartError> {
         self.config.validate()?;
         let mut sandbox = Sandbox::new(self.config.sandbox.clone())
             .map_err(|e| StartError::Engine(format!("{e:#}")))?;

@@ -5,9 +5,11 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use super::{preflight, BasicAuthCore};
+use futures::future::BoxFuture;
+
 use crate::basic_auth::ini::{
-    load_auth_config, validate_bootstrap_admin_username, validate_new_admin_password, AuthFunction,
-    EnvSource, IniError, LEGACY_DEFAULT_ADMIN_PASSWORD,
+    load_auth_config, validate_bootstrap_admin_username, validate_new_admin_password, AuthConfig,
+    AuthFunction, EnvSource, IniError, LEGACY_DEFAULT_ADMIN_PASSWORD,
 };
 use crate::basic_auth::password;
 use crate::store::{Store, StoreError, StoreOptions};
@@ -47,21 +49,39 @@ pub struct BasicAuthStart {
 
 /// Reads the config from `env` (`MLFLOW_AUTH_CONFIG_PATH`, admin overrides), opens the
 /// store and bootstraps the admin.
-pub async fn start(
+pub fn start(
     env: &impl EnvSource,
     upstream: &str,
-) -> Result<BasicAuthStart, BasicAuthStartError> {
-    start_with(env, upstream, &StoreOptions::default()).await
+) -> BoxFuture<'static, Result<BasicAuthStart, BasicAuthStartError>> {
+    start_with(env, upstream, &StoreOptions::default())
 }
 
 /// [`start`] with explicit connection-pool settings (timeouts for a locked or unreachable
-/// database).
-pub async fn start_with(
+/// database). The config is read from `env` now; the returned future opens the store. It
+/// is boxed so the opening code is compiled once, here (see `runner`'s module docs).
+pub fn start_with(
     env: &impl EnvSource,
     upstream: &str,
     options: &StoreOptions,
+) -> BoxFuture<'static, Result<BasicAuthStart, BasicAuthStartError>> {
+    open(load_auth_config(env), upstream.to_owned(), options.clone())
+}
+
+#[inline(never)]
+fn open(
+    config: Result<AuthConfig, IniError>,
+    upstream: String,
+    options: StoreOptions,
+) -> BoxFuture<'static, Result<BasicAuthStart, BasicAuthStartError>> {
+    Box::pin(open_and_bootstrap(config, upstream, options))
+}
+
+async fn open_and_bootstrap(
+    config: Result<AuthConfig, IniError>,
+    upstream: String,
+    options: StoreOptions,
 ) -> Result<BasicAuthStart, BasicAuthStartError> {
-    let config = load_auth_config(env)?;
+    let config = config?;
     let url = config.database_uri.redacted();
     let sqlite = config.database_uri.sqlite_path().map(preflight::absolute);
     let location = |problem: String| BasicAuthStartError::Location {
@@ -81,7 +101,7 @@ pub async fn start_with(
     if let Some(path) = &sqlite {
         preflight::check_sqlite_location(path).map_err(location)?;
     }
-    let store = Store::connect_with(&config.database_uri.to_sqlx_url(), options)
+    let store = Store::connect_with(&config.database_uri.to_sqlx_url(), &options)
         .await
         .map_err(store_error)?;
     bootstrap_admin(
@@ -100,7 +120,7 @@ pub async fn start_with(
     };
     tracing::info!(database = %url, revision = store.revision(), "basic-auth store opened");
     Ok(BasicAuthStart {
-        core: BasicAuthCore::new(store, config, upstream),
+        core: BasicAuthCore::new(store, config, &upstream),
         plugin,
     })
 }
