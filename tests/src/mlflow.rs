@@ -3,6 +3,7 @@
 
 use std::path::{Path, PathBuf};
 use std::process::{Child, Command, Stdio};
+use std::sync::OnceLock;
 use std::time::{Duration, Instant};
 
 /// The Python interpreter with MLflow: `$MLAUTH_TEST_PYTHON`, else `<repo>/.venv/bin/python`.
@@ -62,6 +63,11 @@ impl MlflowServer {
         let dir = tempfile::tempdir().unwrap();
         let port = free_port();
         let log = std::fs::File::create(dir.path().join("mlflow.log")).unwrap();
+        let db = dir.path().join("mlflow.db");
+        if let Some(template) = migrated_tracking_db() {
+            // A private copy: the server finds its schema at head and skips the migrations.
+            let _ = std::fs::copy(template, &db);
+        }
         let mut cmd = Command::new(python);
         cmd.env("MLFLOW_DISABLE_TELEMETRY", "true")
             .env("DO_NOT_TRACK", "true");
@@ -77,10 +83,7 @@ impl MlflowServer {
         ])
         .arg(port.to_string())
         .arg("--backend-store-uri")
-        .arg(format!(
-            "sqlite:///{}",
-            dir.path().join("mlflow.db").display()
-        ))
+        .arg(format!("sqlite:///{}", db.display()))
         .arg("--artifacts-destination")
         .arg(dir.path().join("artifacts"))
         .args(extra_args)
@@ -162,4 +165,66 @@ pub fn run_python(script: &str, env: &[(&str, &str)]) -> String {
         String::from_utf8_lossy(&out.stderr)
     );
     String::from_utf8_lossy(&out.stdout).into_owned()
+}
+
+/// An empty MLflow tracking database at the schema head, made once per MLflow version
+/// (cached in `target/mlflow-template/<mlflow dist-info>/`). Every server starts on its own
+/// copy instead of running MLflow's schema migrations: about 3 CPU-seconds and 2.5 s less
+/// per server on 2 cores, and the tests start a few dozen. `None` (each server migrates
+/// its own database, as before) when the venv's MLflow version cannot be told or the
+/// template cannot be made.
+fn migrated_tracking_db() -> Option<&'static Path> {
+    static TEMPLATE: OnceLock<Option<PathBuf>> = OnceLock::new();
+    TEMPLATE.get_or_init(make_tracking_db_template).as_deref()
+}
+
+fn make_tracking_db_template() -> Option<PathBuf> {
+    let version = mlflow_dist_info(&python())?;
+    let dir = repo_root().join("target/mlflow-template").join(version);
+    let template = dir.join("mlflow.db");
+    if template.exists() {
+        return Some(template);
+    }
+    std::fs::create_dir_all(&dir).ok()?;
+    let partial = dir.join(format!("partial-{}.db", std::process::id()));
+    let _ = std::fs::remove_file(&partial);
+    // What `mlflow server` does to a new database, including the Default experiment and
+    // its artifact location (`mlflow-artifacts:/0`, as with `--artifacts-destination`).
+    let script = "import sys\n\
+        from mlflow.store.tracking.sqlalchemy_store import SqlAlchemyStore\n\
+        SqlAlchemyStore('sqlite:///' + sys.argv[1], 'mlflow-artifacts:/')";
+    let made = Command::new(python())
+        .args(["-c", script])
+        .arg(&partial)
+        .env("MLFLOW_DISABLE_TELEMETRY", "true")
+        .env("DO_NOT_TRACK", "true")
+        .stdin(Stdio::null())
+        .output();
+    match made {
+        Ok(out) if out.status.success() => {
+            std::fs::rename(&partial, &template).ok()?;
+            Some(template)
+        }
+        other => {
+            eprintln!("no MLflow database template (each server migrates its own): {other:?}");
+            let _ = std::fs::remove_file(&partial);
+            None
+        }
+    }
+}
+
+/// The name of MLflow's `*.dist-info` directory in the venv `python` belongs to, e.g.
+/// `mlflow-3.17.2.dist-info`.
+fn mlflow_dist_info(python: &Path) -> Option<String> {
+    let lib = python.parent()?.parent()?.join("lib");
+    std::fs::read_dir(lib)
+        .ok()?
+        .flatten()
+        .find_map(|python_dir| {
+            std::fs::read_dir(python_dir.path().join("site-packages"))
+                .ok()?
+                .flatten()
+                .map(|entry| entry.file_name().to_string_lossy().into_owned())
+                .find(|name| name.starts_with("mlflow-") && name.ends_with(".dist-info"))
+        })
 }
