@@ -40,11 +40,11 @@ impl TestGateway {
 
     /// Builds and serves a gateway from a full config.
     #[inline(never)]
-    pub fn start_with<'a>(
+    pub fn start_with(
         config: MlauthConfig,
         app_name: &str,
-        plugin: &'a str,
-    ) -> Starting<'a, StartError> {
+        plugin: &str,
+    ) -> Starting<'static, StartError> {
         Self::serve(Gateway::builder(config, app_name).plugin_file(Path::new(plugin)))
     }
 
