@@ -3,7 +3,11 @@
 //! through the basic-auth app (built-in plugin, SQLite store, admin: no rules).
 //!
 //! `cargo run --release -p mlauth-tests --bin proxy_bench -- [--seconds 10] [--connections 16]
-//! [--warm-instances 2] [--plugin P.wasm --plugin-config key=value --header 'name: value']`
+//! [--warm-instances 2] [--rounds 5] [--plugin P.wasm --plugin-config key=value --header 'name: value']`
+//!
+//! One pair of runs is noisy on a shared VM (at 1 connection the plugin/no-plugin ratio
+//! swung 87–115% between runs); `--rounds N` adds N more pairs, alternating which scenario
+//! goes first, and prints the median ratio and the median added p50.
 
 #[global_allocator]
 static ALLOCATOR: mlauth::Allocator = mlauth::Allocator;
@@ -36,6 +40,9 @@ struct Args {
     /// static-token Bearer token).
     #[arg(long)]
     header: Vec<String>,
+    /// Extra alternating no-plugin/plugin pairs whose median is reported (0: none).
+    #[arg(long, default_value_t = 0)]
+    rounds: usize,
 }
 
 /// `[plugins.test-app.config]` from `key=value` pairs.
@@ -129,7 +136,7 @@ fn main() {
             "/bench-public/x",
             vec![],
         ),
-        scenario("mlauth + plugin", &gw_addr, "/bench", token),
+        scenario("mlauth + plugin", &gw_addr, "/bench", token.clone()),
         scenario(
             "mlauth basic-auth, admin (Basic, SQLite store)",
             basic_auth.url.trim_start_matches("http://"),
@@ -160,8 +167,59 @@ fn main() {
         basic.p50_us - no_plugin.p50_us,
         100.0 * basic.rps / no_plugin.rps,
     );
+    if args.rounds > 0 {
+        let pair = |plugin_first: bool| {
+            let no_plugin = || scenario("", &gw_addr, "/bench-public/x", vec![]).1;
+            let plugin = || scenario("", &gw_addr, "/bench", token.clone()).1;
+            match plugin_first {
+                true => {
+                    let with = plugin();
+                    (no_plugin(), with)
+                }
+                false => {
+                    let without = no_plugin();
+                    (without, plugin())
+                }
+            }
+        };
+        let pairs: Vec<_> = (0..args.rounds).map(|round| pair(round % 2 == 1)).collect();
+        print_rounds(&pairs);
+    }
     drop(gateway);
     drop(basic_auth);
+}
+
+/// The per-round ratios and added p50s of `pairs` (no plugin, plugin), and their medians.
+fn print_rounds(pairs: &[(LoadReport, LoadReport)]) {
+    let mut ratios: Vec<f64> = pairs.iter().map(|(a, b)| 100.0 * b.rps / a.rps).collect();
+    let mut added: Vec<f64> = pairs.iter().map(|(a, b)| b.p50_us - a.p50_us).collect();
+    let list = |v: &[f64], unit: &str| {
+        v.iter()
+            .map(|x| format!("{x:.1}{unit}"))
+            .collect::<Vec<_>>()
+            .join(", ")
+    };
+    println!();
+    println!(
+        "{} alternating rounds: throughput {} of the no-plugin proxy; plugin adds {} at p50",
+        pairs.len(),
+        list(&ratios, "%"),
+        list(&added, " µs")
+    );
+    println!(
+        "median: throughput {:.1}% of the no-plugin proxy, plugin adds {:.1} µs at p50",
+        median(&mut ratios),
+        median(&mut added)
+    );
+}
+
+fn median(values: &mut [f64]) -> f64 {
+    values.sort_by(f64::total_cmp);
+    let mid = values.len() / 2;
+    match values.len() % 2 {
+        0 => (values[mid - 1] + values[mid]) / 2.0,
+        _ => values[mid],
+    }
 }
 
 const ADMIN_PASSWORD: &str = "bench-admin-password";
