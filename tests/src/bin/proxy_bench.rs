@@ -3,7 +3,7 @@
 //! through the basic-auth app (built-in plugin, SQLite store, admin: no rules).
 //!
 //! `cargo run --release -p mlauth-tests --bin proxy_bench -- [--seconds 10] [--connections 16]
-//! [--warm-instances 2] [--rounds 5] [--plugin P.wasm --plugin-config key=value --header 'name: value']`
+//! [--warm-instances 2] [--sandbox 'copy_on_write = false'] [--rounds 5] [--plugin P.wasm --plugin-config key=value --header 'name: value']`
 //!
 //! One pair of runs is noisy on a shared VM (at 1 connection the plugin/no-plugin ratio
 //! swung 87–115% between runs); `--rounds N` adds N more pairs, alternating which scenario
@@ -40,6 +40,10 @@ struct Args {
     /// static-token Bearer token).
     #[arg(long)]
     header: Vec<String>,
+    /// A `[sandbox]` setting of the plugin gateway as `key = value` in TOML (repeatable),
+    /// e.g. `--sandbox 'copy_on_write = false'`.
+    #[arg(long)]
+    sandbox: Vec<String>,
     /// Extra alternating no-plugin/plugin pairs whose median is reported (0: none).
     #[arg(long, default_value_t = 0)]
     rounds: usize,
@@ -75,11 +79,12 @@ fn main() {
             false => plugin_config_toml(&args.plugin_config),
         };
         let extra = format!(
-            "public_prefixes = [\"/bench-public\"]\n{settings}[sandbox]\nwarm_instances = {}\n",
+            "public_prefixes = [\"/bench-public\"]\n{settings}[sandbox]\nwarm_instances = {}\n{}\n",
             match args.warm_instances.parse::<u32>() {
                 Ok(n) => n.to_string(),
                 Err(_) => format!("{:?}", args.warm_instances),
-            }
+            },
+            args.sandbox.join("\n")
         );
         let gateway = mlauth_tests::gateway::TestGateway::start(
             &plugin,
