@@ -32,7 +32,7 @@ impl TestGateway {
         extra_toml: &'a str,
     ) -> Starting<'a, StartError> {
         Box::pin(async move {
-            let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
+            let toml = config_toml(upstream, extra_toml);
             let config = MlauthConfig::parse(&toml).map_err(StartError::Engine)?;
             Self::start_with(config, "test-app", plugin).await
         })
@@ -124,7 +124,7 @@ impl TestGateway {
             let started = mlauth::basic_auth::app::start::start_with(&env, upstream, &options)
                 .await
                 .map_err(|e| e.to_string())?;
-            let toml = format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}");
+            let toml = config_toml(upstream, extra_toml);
             let config = MlauthConfig::parse(&toml)?;
             Self::serve(Gateway::builder(config, "basic-auth").basic_auth(started))
                 .await
@@ -179,6 +179,11 @@ impl TestGateway {
         let resp = req.send().await.expect("request");
         (resp.status(), resp.text().await.unwrap_or_default())
     }
+}
+
+/// A config serving on a free port in front of `upstream`, followed by `extra_toml`.
+fn config_toml(upstream: &str, extra_toml: &str) -> String {
+    format!("[server]\nupstream = \"{upstream}\"\nport = 0\n{extra_toml}")
 }
 
 impl Drop for TestGateway {

@@ -66,7 +66,10 @@ impl MlflowServer {
         let db = dir.path().join("mlflow.db");
         if let Some(template) = migrated_tracking_db() {
             // A private copy: the server finds its schema at head and skips the migrations.
-            let _ = std::fs::copy(template, &db);
+            // A failed copy leaves no file, so the server makes and migrates its own.
+            if std::fs::copy(template, &db).is_err() {
+                let _ = std::fs::remove_file(&db);
+            }
         }
         let mut cmd = Command::new(python);
         cmd.env("MLFLOW_DISABLE_TELEMETRY", "true")

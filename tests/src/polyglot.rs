@@ -48,13 +48,7 @@ impl Language {
     }
 }
 
-/// The repository root.
-pub fn repo_root() -> PathBuf {
-    Path::new(env!("CARGO_MANIFEST_DIR"))
-        .parent()
-        .expect("tests/ has a parent")
-        .to_path_buf()
-}
+pub use crate::mlflow::repo_root;
 
 fn polyglot_dir() -> PathBuf {
     repo_root().join("example-plugins/polyglot")
