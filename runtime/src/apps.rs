@@ -174,17 +174,27 @@ impl AppRegistry {
             source,
         })?;
         let target = installed_path(&self.dir, name);
-        let tmp = self.dir.join(format!(".{name}.wasm.tmp"));
-        std::fs::write(&tmp, &bytes).map_err(|source| AppError::Io {
-            action: "cannot write",
-            path: tmp.clone(),
-            source,
-        })?;
-        std::fs::rename(&tmp, &target).map_err(|source| AppError::Io {
-            action: "cannot install",
-            path: target.clone(),
-            source,
-        })?;
+        // A new file with an unpredictable name (O_EXCL, mode 0600), renamed over the target:
+        // no symlink planted in a shared directory can redirect the write.
+        let io = |action, path: &Path| {
+            let path = path.to_path_buf();
+            move |source| AppError::Io {
+                action,
+                path,
+                source,
+            }
+        };
+        let mut tmp = tempfile::Builder::new()
+            .prefix(&format!(".{name}."))
+            .suffix(".wasm.tmp")
+            .tempfile_in(&self.dir)
+            .map_err(io("cannot write", &self.dir))?;
+        std::io::Write::write_all(&mut tmp, &bytes).map_err(io("cannot write", tmp.path()))?;
+        tmp.as_file()
+            .sync_all()
+            .map_err(io("cannot write", tmp.path()))?;
+        tmp.persist(&target)
+            .map_err(|e| io("cannot install", &target)(e.error))?;
         Ok(listing)
     }
 

@@ -86,8 +86,15 @@ impl WasiView for HostState {
 
 /// Caps linear memory and table growth of one instance and remembers a refusal, so a
 /// failed call can be reported as "memory limit" rather than a generic trap.
+///
+/// The caps hold for the instance as a whole: a component may hold several core modules and
+/// each of them several memories and tables, so the limiter keeps running totals (wasmtime
+/// asks it for every memory and table, including their initial sizes, and none ever
+/// shrinks).
 pub struct InstanceLimiter {
     memory_limit: usize,
+    memory_bytes: usize,
+    table_elements: usize,
     hit: Arc<Mutex<bool>>,
 }
 
@@ -105,10 +112,15 @@ impl LimitFlag {
 /// Tables larger than this many elements are refused (CPython and SpiderMonkey need ~100k).
 const MAX_TABLE_ELEMENTS: usize = 200_000;
 
+/// All tables of one instance together: twice the largest single table.
+const MAX_TOTAL_TABLE_ELEMENTS: usize = 2 * MAX_TABLE_ELEMENTS;
+
 impl InstanceLimiter {
     fn new(memory_limit: usize) -> Self {
         Self {
             memory_limit,
+            memory_bytes: 0,
+            table_elements: 0,
             hit: Arc::new(Mutex::new(false)),
         }
     }
@@ -127,25 +139,29 @@ impl InstanceLimiter {
 impl ResourceLimiter for InstanceLimiter {
     fn memory_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > self.memory_limit {
+        let total = (self.memory_bytes + desired).saturating_sub(current);
+        if desired > self.memory_limit || total > self.memory_limit {
             return self.refuse();
         }
+        self.memory_bytes = total;
         Ok(true)
     }
 
     fn table_growing(
         &mut self,
-        _current: usize,
+        current: usize,
         desired: usize,
         _maximum: Option<usize>,
     ) -> wasmtime::Result<bool> {
-        if desired > MAX_TABLE_ELEMENTS {
+        let total = (self.table_elements + desired).saturating_sub(current);
+        if desired > MAX_TABLE_ELEMENTS || total > MAX_TOTAL_TABLE_ELEMENTS {
             return self.refuse();
         }
+        self.table_elements = total;
         Ok(true)
     }
 
@@ -159,5 +175,51 @@ impl ResourceLimiter for InstanceLimiter {
 
     fn memories(&self) -> usize {
         16
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1 << 20;
+
+    #[test]
+    fn the_memory_cap_covers_all_memories_of_an_instance_together() {
+        let mut limiter = InstanceLimiter::new(10 * MIB);
+        let flag = limiter.hit_flag();
+        // Two memories created at 4 MiB each, then the first grows to 6 MiB: 10 MiB in all.
+        assert!(limiter.memory_growing(0, 4 * MIB, None).unwrap());
+        assert!(limiter.memory_growing(0, 4 * MIB, None).unwrap());
+        assert!(limiter.memory_growing(4 * MIB, 6 * MIB, None).unwrap());
+        assert!(!flag.get());
+        // Any further byte in either memory, or a third memory, would pass 10 MiB.
+        assert!(limiter
+            .memory_growing(4 * MIB, 4 * MIB + 65536, None)
+            .is_err());
+        assert!(limiter.memory_growing(0, 65536, None).is_err());
+        assert!(flag.get(), "a refusal is reported as the memory limit");
+    }
+
+    #[test]
+    fn one_memory_may_use_the_whole_cap_but_not_more() {
+        let mut limiter = InstanceLimiter::new(10 * MIB);
+        assert!(limiter.memory_growing(0, MIB, None).unwrap());
+        assert!(limiter.memory_growing(MIB, 10 * MIB, None).unwrap());
+        assert!(InstanceLimiter::new(10 * MIB)
+            .memory_growing(0, 10 * MIB + 1, None)
+            .is_err());
+    }
+
+    #[test]
+    fn the_table_cap_covers_all_tables_of_an_instance_together() {
+        let mut limiter = InstanceLimiter::new(MIB);
+        assert!(limiter.table_growing(0, MAX_TABLE_ELEMENTS, None).unwrap());
+        assert!(limiter.table_growing(0, MAX_TABLE_ELEMENTS, None).unwrap());
+        assert!(limiter.table_growing(0, 1, None).is_err());
+        let mut single = InstanceLimiter::new(MIB);
+        assert!(single
+            .table_growing(0, MAX_TABLE_ELEMENTS + 1, None)
+            .is_err());
     }
 }

@@ -6,7 +6,9 @@
 //! * A *failure* is a `401` or `403` from the plugin's `authenticate` for a request that
 //!   carried an `Authorization` header (a request without credentials gets the challenge,
 //!   which is not a guess). The username is taken from a `Basic` header when it parses;
-//!   other schemes count for the address only.
+//!   other schemes count for the address only. A `401` or `403` from a *public* plugin
+//!   route (a login endpoint the plugin adds, whose credentials are in the body) is a
+//!   failure for the client address, and a locked address gets 429 there too.
 //! * A success resets only its own (username, address) counter: a login with one valid
 //!   account does not lift a lock earned by spraying other usernames from that address.
 //! * The per-username tier (guessing from many addresses) never refuses clients in
@@ -67,6 +69,20 @@ impl Attempt {
             addr: addr.map(address_key),
             username: authorization.and_then(|v| basic_username(v.as_bytes())),
             has_credentials: authorization.is_some(),
+        }
+    }
+}
+
+impl Attempt {
+    /// An attempt at a public plugin route (a login form the plugin serves): its
+    /// credentials are in the body, which the host does not read, so it counts for the
+    /// client address only.
+    pub fn at_public_route(addr: Option<IpAddr>) -> Self {
+        Self {
+            client: addr.map(|a| a.to_canonical()),
+            addr: addr.map(address_key),
+            username: None,
+            has_credentials: true,
         }
     }
 }

@@ -124,7 +124,6 @@ fn refusals(good: &[(HeaderName, HeaderValue)], server: &ServerConfig) -> Vec<Ca
             "PUT",
             "PATCH",
             "DELETE",
-            "TRACE",
             "PROPFIND",
             "X-CONFORMANCE",
         ]

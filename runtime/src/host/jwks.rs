@@ -100,6 +100,15 @@ pub fn parse_jwks(bytes: &[u8]) -> Result<JwkSet, String> {
 }
 
 impl KeySet {
+    /// Everything that defines this key set (issuers, key source, refresh settings), for
+    /// comparing two configurations.
+    pub fn describe(&self) -> String {
+        format!(
+            "{:?} {:?} {:?} {:?}",
+            self.issuers, self.source, self.refresh, self.min_refetch
+        )
+    }
+
     /// Builds a key set from its config; a `jwks_file` is read and parsed now.
     pub fn from_config(
         name: &str,

@@ -43,8 +43,16 @@ pub fn add_to_linker(linker: &mut Linker<HostState>) -> wasmtime::Result<()> {
 /// refused with 503).
 pub const HOST_CALL_TIMEOUT: std::time::Duration = std::time::Duration::from_secs(5);
 
+/// A host backend the plugin awaited (the kv store, a JWKS fetch) failed or timed out. The
+/// call traps and the request is refused with 503, as when the user store is down: the
+/// service is unavailable, the plugin did nothing wrong.
+#[derive(Debug, thiserror::Error)]
+#[error("{0}")]
+pub struct BackendUnavailable(pub String);
+
 /// Runs one host call the plugin awaits under [`HOST_CALL_TIMEOUT`], outside the plugin's
-/// CPU deadline (the time is added to `host_time`). An error or the timeout traps.
+/// CPU deadline (the time is added to `host_time`). An error or the timeout traps with
+/// [`BackendUnavailable`].
 pub(crate) async fn timed_call<T, E: std::fmt::Display>(
     state: &mut HostState,
     what: &'static str,
@@ -55,8 +63,12 @@ pub(crate) async fn timed_call<T, E: std::fmt::Display>(
     state.host_time += started.elapsed();
     match result {
         Ok(Ok(value)) => Ok(value),
-        Ok(Err(err)) => Err(wasmtime::Error::msg(format!("{what} failed: {err}"))),
-        Err(_) => Err(wasmtime::Error::msg(format!("{what} timed out"))),
+        Ok(Err(err)) => Err(wasmtime::Error::new(BackendUnavailable(format!(
+            "{what} failed: {err}"
+        )))),
+        Err(_) => Err(wasmtime::Error::new(BackendUnavailable(format!(
+            "{what} timed out"
+        )))),
     }
 }
 
@@ -75,6 +87,33 @@ pub struct HostServices {
     pub secrets: std::collections::BTreeMap<String, settings::SecretBytes>,
     /// JWT key sets granted to the plugin (`jwt`), by name.
     pub jwt: std::collections::BTreeMap<String, Arc<jwks::KeySet>>,
+}
+
+impl HostServices {
+    /// A digest of what the backends hold: which stores are attached, and each key's,
+    /// secret's and JWT key set's name and material. Two sets of backends that differ in
+    /// any of these differ here (a reload compares them); the material only enters the
+    /// digest, never a log line.
+    pub fn fingerprint(&self) -> String {
+        use sha2::{Digest, Sha256};
+        let mut hash = Sha256::new();
+        hash.update(format!(
+            "users={} kv={}\n",
+            self.users.is_some(),
+            self.kv.is_some()
+        ));
+        for (kind, named) in [("key", &self.keys), ("secret", &self.secrets)] {
+            for (name, material) in named {
+                let bytes = material.expose();
+                hash.update(format!("{kind} {name} {}\n", bytes.len()));
+                hash.update(bytes);
+            }
+        }
+        for (name, set) in &self.jwt {
+            hash.update(format!("jwt {name} {}\n", set.describe()));
+        }
+        hex::encode(hash.finalize())
+    }
 }
 
 impl std::fmt::Debug for HostServices {

@@ -21,6 +21,9 @@ pub enum InvokeError {
     /// The plugin ran past its deadline.
     #[error("plugin exceeded its deadline of {0:?}")]
     Deadline(Duration),
+    /// Every instance was in use for longer than `sandbox.queue_timeout_ms`.
+    #[error("no plugin instance became free within {0:?}")]
+    Busy(Duration),
     /// The plugin tried to grow memory or tables past its limit.
     #[error("plugin exceeded its memory limit")]
     MemoryLimit,
@@ -46,6 +49,7 @@ impl InvokeError {
     pub fn kind(&self) -> &'static str {
         match self {
             InvokeError::Deadline(_) => "deadline",
+            InvokeError::Busy(_) => "busy",
             InvokeError::MemoryLimit => "memory_limit",
             InvokeError::StackOverflow => "stack_overflow",
             InvokeError::Trap(_) => "trap",
@@ -134,9 +138,17 @@ impl LoadedPlugin {
         Fut: std::future::Future<Output = wasmtime::Result<(Store<HostState>, R)>>,
     {
         let deadline = self.sandbox.limits.deadline();
-        let Some(prepared) = self.fresh.prepare(request_id).await else {
-            return Err(InvokeError::Trap("sandbox closed".into()));
-        };
+        let queue_timeout = self.sandbox.limits.queue_timeout();
+        let prepared =
+            match tokio::time::timeout(queue_timeout, self.fresh.prepare(request_id)).await {
+                Ok(Some(prepared)) => prepared,
+                Ok(None) => return Err(InvokeError::Trap("sandbox closed".into())),
+                Err(_elapsed) => {
+                    let err = InvokeError::Busy(queue_timeout);
+                    self.log_failure(request_id, &err);
+                    return Err(err);
+                }
+            };
         let permit = prepared.permit;
         let mut store = prepared.store;
         let output = store.data().output.clone();
@@ -166,11 +178,19 @@ impl LoadedPlugin {
     }
 
     fn log_output(&self, request_id: &str, output: &crate::host::output::CapturedOutput) {
-        let (lines, truncated) = output.take();
-        for (stream, text) in lines {
-            for line in text.lines().filter(|l| !l.trim().is_empty()) {
-                tracing::info!(target: "mlauth::plugin", plugin = %self.info.name, sha = self.info.short_sha(), request_id, stream, "{line}");
+        let (chunks, mut truncated) = output.take();
+        let lines = chunks.iter().flat_map(|(stream, text)| {
+            text.lines()
+                .filter(|l| !l.trim().is_empty())
+                .map(move |line| (*stream, line))
+        });
+        for (kept, (stream, line)) in lines.enumerate() {
+            if kept >= crate::host::log::MAX_LINES_PER_REQUEST as usize {
+                truncated = true;
+                break;
             }
+            let line = crate::host::log::escape_controls(line);
+            tracing::info!(target: "mlauth::plugin", plugin = %self.info.name, sha = self.info.short_sha(), request_id, stream, "{line}");
         }
         if truncated {
             tracing::warn!(target: "mlauth::plugin", plugin = %self.info.name, request_id, "plugin output truncated");
@@ -196,9 +216,42 @@ fn classify(err: &wasmtime::Error, deadline: Duration, memory_limit_hit: bool) -
     if let Some(e) = err.downcast_ref::<crate::host::users::DirectoryError>() {
         return InvokeError::HostUnavailable(e.to_string());
     }
+    if let Some(e) = err.downcast_ref::<crate::host::BackendUnavailable>() {
+        return InvokeError::HostUnavailable(e.to_string());
+    }
     match err.downcast_ref::<Trap>() {
         Some(Trap::Interrupt) => InvokeError::Deadline(deadline),
         Some(Trap::StackOverflow) => InvokeError::StackOverflow,
         _ => InvokeError::Trap(format!("{err:#}")),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn a_failed_backend_is_unavailable_not_a_plugin_fault() {
+        let deadline = Duration::from_millis(250);
+        let backend =
+            wasmtime::Error::new(crate::host::BackendUnavailable("kv get timed out".into()));
+        assert!(matches!(
+            classify(&backend, deadline, false),
+            InvokeError::HostUnavailable(_)
+        ));
+        let users = wasmtime::Error::new(crate::host::users::DirectoryError("down".into()));
+        assert!(matches!(
+            classify(&users, deadline, false),
+            InvokeError::HostUnavailable(_)
+        ));
+        let fault = wasmtime::Error::msg("plugin asked for a bad key");
+        assert!(matches!(
+            classify(&fault, deadline, false),
+            InvokeError::Trap(_)
+        ));
+        assert!(matches!(
+            classify(&backend, deadline, true),
+            InvokeError::MemoryLimit
+        ));
     }
 }

@@ -66,6 +66,10 @@ pub const MAX_USERNAME_BYTES: usize = 255;
 const MAX_GROUPS: usize = 256;
 const MAX_ATTRIBUTES: usize = 64;
 const MAX_ITEM_BYTES: usize = 1024;
+/// Most headers a plugin response may carry.
+const MAX_RESPONSE_HEADERS: usize = 100;
+/// Most bytes of names and values in a plugin response's headers together.
+const MAX_RESPONSE_HEADER_BYTES: usize = 64 << 10;
 
 impl Identity {
     /// A plain identity with no groups or attributes.
@@ -123,7 +127,34 @@ pub fn check_username(username: &str) -> Result<(), String> {
     if username.chars().any(char::is_control) {
         return Err("authorization username contains control characters".into());
     }
+    // HTTP parsers trim a header value's surrounding whitespace, so `"admin "` would reach
+    // the upstream as `admin`; invisible and bidirectional characters make look-alikes.
+    if username.trim() != username {
+        return Err("authorization username has leading or trailing whitespace".into());
+    }
+    if username.chars().any(is_invisible_format) {
+        return Err(
+            "authorization username contains invisible or bidirectional formatting characters"
+                .into(),
+        );
+    }
     Ok(())
+}
+
+/// Zero-width, joiner, bidirectional-override and other format characters (Unicode `Cf`
+/// characters that render as nothing or reorder text).
+fn is_invisible_format(c: char) -> bool {
+    matches!(
+        c,
+        '\u{00AD}'
+            | '\u{061C}'
+            | '\u{180E}'
+            | '\u{200B}'..='\u{200F}'
+            | '\u{202A}'..='\u{202E}'
+            | '\u{2060}'..='\u{206F}'
+            | '\u{FEFF}'
+            | '\u{FFF9}'..='\u{FFFB}'
+    )
 }
 
 /// A validated response produced by a plugin.
@@ -162,6 +193,17 @@ impl PluginResponse {
             return Err(format!(
                 "response body of {} bytes exceeds the limit of {max_body} bytes",
                 resp.body.len()
+            ));
+        }
+        let header_bytes: usize = resp
+            .headers
+            .iter()
+            .map(|h| h.name.len() + h.value.len())
+            .sum();
+        if resp.headers.len() > MAX_RESPONSE_HEADERS || header_bytes > MAX_RESPONSE_HEADER_BYTES {
+            return Err(format!(
+                "response has {} headers of {header_bytes} bytes; at most {MAX_RESPONSE_HEADERS} headers of {MAX_RESPONSE_HEADER_BYTES} bytes in all",
+                resp.headers.len()
             ));
         }
         let mut headers = HeaderMap::new();
@@ -240,10 +282,38 @@ mod tests {
     }
 
     #[test]
+    fn too_many_or_too_large_response_headers_are_refused() {
+        let many: Vec<(&str, &[u8])> = vec![("x-a", b"1"); MAX_RESPONSE_HEADERS];
+        assert!(PluginResponse::from_wit(resp(200, many.clone(), b""), 10).is_ok());
+        let mut more = many;
+        more.push(("x-a", b"1"));
+        let err = PluginResponse::from_wit(resp(200, more, b""), 10).unwrap_err();
+        assert!(err.contains("at most 100 headers"), "{err}");
+        let big = vec![b'a'; MAX_RESPONSE_HEADER_BYTES];
+        let err = PluginResponse::from_wit(resp(200, vec![("x-big", &big)], b""), 10).unwrap_err();
+        assert!(err.contains("65536 bytes in all"), "{err}");
+    }
+
+    #[test]
     fn usernames_are_checked() {
         assert!(check_username("alice").is_ok());
         assert!(check_username("").is_err());
         assert!(check_username("a\r\nX-Evil: 1").is_err());
         assert!(check_username(&"a".repeat(256)).is_err());
+        assert!(
+            check_username("alice smith").is_ok(),
+            "inner spaces are fine"
+        );
+        assert!(check_username("ålice@example.org").is_ok());
+        for spoof in [
+            "admin ",
+            " admin",
+            "   ",
+            "admin\u{a0}",
+            "ad\u{200b}min",
+            "\u{202e}nimda",
+        ] {
+            assert!(check_username(spoof).is_err(), "{spoof:?} must be refused");
+        }
     }
 }

@@ -38,15 +38,14 @@ pub async fn authenticate(
         RouteClass::Protected => true,
     };
     if !needs_auth {
+        if matches!(ctx.route, RouteClass::PluginRoute { .. }) {
+            return public_plugin_route(&state, &ctx, req, next).await;
+        }
         return decided(next.run(req).await, &ctx, Outcome::Public, None);
     }
     let attempt = Attempt::from_request(ctx.client_addr.map(|a| a.ip()), req.headers());
     if let Err(lockout) = state.brute_force.check(&attempt) {
-        tracing::info!(request_id = %ctx.request_id, tier = ?lockout.tier, "refused: too many failed authentications");
-        let refusal = GatewayError::TooManyFailures {
-            retry_after_secs: lockout.retry_after_secs,
-        };
-        return decided(refusal.into_response(), &ctx, Outcome::Rejected, None);
+        return locked_out(&ctx, lockout);
     }
     let is_route = matches!(ctx.route, RouteClass::PluginRoute { .. });
     let (req, plugin_req) = match plugin_view(&state, &ctx, req, is_route).await {
@@ -72,6 +71,32 @@ pub async fn authenticate(
     }
 }
 
+/// A public plugin route (a login endpoint, say) skips `authenticate`, but not the
+/// limiter: a locked-out address is refused, and a 401/403 answer counts against it.
+async fn public_plugin_route(
+    state: &GatewayState,
+    ctx: &RequestContext,
+    req: Request,
+    next: Next,
+) -> Response {
+    let attempt = Attempt::at_public_route(ctx.client_addr.map(|a| a.ip()));
+    if let Err(lockout) = state.brute_force.check(&attempt) {
+        return locked_out(ctx, lockout);
+    }
+    let response = next.run(req).await;
+    state.brute_force.denied(&attempt, response.status());
+    decided(response, ctx, Outcome::Public, None)
+}
+
+/// The 429 for a caller under a brute-force lock; the plugin does not run.
+fn locked_out(ctx: &RequestContext, lockout: crate::brute_force::Lockout) -> Response {
+    tracing::info!(request_id = %ctx.request_id, tier = ?lockout.tier, "refused: too many failed authentications");
+    let refusal = GatewayError::TooManyFailures {
+        retry_after_secs: lockout.retry_after_secs,
+    };
+    decided(refusal.into_response(), ctx, Outcome::Rejected, None)
+}
+
 /// Attaches the decision to the response for [`super::observe`].
 fn decided(
     mut response: Response,
@@ -95,7 +120,7 @@ pub fn refuse(ctx: &RequestContext, err: &InvokeError) -> Response {
         request_id: ctx.request_id.to_string(),
         deadline: matches!(
             err,
-            InvokeError::Deadline(_) | InvokeError::HostUnavailable(_)
+            InvokeError::Deadline(_) | InvokeError::Busy(_) | InvokeError::HostUnavailable(_)
         ),
     }
     .into_response()

@@ -89,14 +89,19 @@ where
 
 /// Whether `err` or one of its causes is a [`BodyTimedOut`].
 pub fn is_body_timeout(err: &(dyn StdError + 'static)) -> bool {
+    body_timed_out(err).is_some()
+}
+
+/// The timeout of the [`BodyTimedOut`] among `err` and its causes, if there is one.
+pub fn body_timed_out(err: &(dyn StdError + 'static)) -> Option<Duration> {
     let mut current: Option<&(dyn StdError + 'static)> = Some(err);
     while let Some(e) = current {
-        if e.is::<BodyTimedOut>() {
-            return true;
+        if let Some(timed_out) = e.downcast_ref::<BodyTimedOut>() {
+            return Some(timed_out.0);
         }
         current = e.source();
     }
-    false
+    None
 }
 
 #[cfg(test)]

@@ -25,6 +25,9 @@ pub enum GatewayError {
         /// Limit in bytes.
         limit: u64,
     },
+    /// A method the gateway does not pass on (`CONNECT`, `TRACE`).
+    #[error("method {0} is not supported")]
+    MethodNotAllowed(http::Method),
     /// A header the gateway must read is malformed.
     #[error("malformed request: {0}")]
     BadRequest(&'static str),
@@ -76,6 +79,11 @@ impl GatewayError {
                 StatusCode::PAYLOAD_TOO_LARGE,
                 "BAD_REQUEST",
                 format!("Request body exceeds the limit of {limit} bytes."),
+            ),
+            GatewayError::MethodNotAllowed(method) => (
+                StatusCode::METHOD_NOT_ALLOWED,
+                "BAD_REQUEST",
+                format!("The method {method} is not supported."),
             ),
             GatewayError::BadRequest(what) => (StatusCode::BAD_REQUEST, "BAD_REQUEST", format!("Malformed request: {what}.")),
             GatewayError::PluginFailed { request_id, deadline: true } => (

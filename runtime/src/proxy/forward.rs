@@ -16,7 +16,7 @@ use hyper_util::rt::TokioExecutor;
 use super::body_timeout::{is_body_timeout, IdleTimeout};
 use super::framing::is_body_too_large;
 use super::path::encode_for_upstream;
-use super::prepare::{RequestContext, HOP_BY_HOP};
+use super::prepare::{connection_listed, RequestContext, HOP_BY_HOP};
 use super::GatewayError;
 use crate::config::{parse_upstream, ServerConfig};
 use crate::plugin::Identity;
@@ -185,8 +185,35 @@ impl Upstream {
     }
 }
 
+/// Removes the upstream response's hop-by-hop headers: the fixed ones and those its
+/// `Connection` field names.
 fn remove_hop_by_hop(headers: &mut HeaderMap) {
+    for name in connection_listed(headers) {
+        headers.remove(name.as_str());
+    }
     for name in HOP_BY_HOP {
         headers.remove(name);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn headers_the_upstream_lists_in_connection_do_not_reach_the_client() {
+        let mut headers = HeaderMap::new();
+        headers.insert(
+            "connection",
+            HeaderValue::from_static("X-Internal, keep-alive"),
+        );
+        headers.append("connection", HeaderValue::from_static("x-other"));
+        headers.insert("x-internal", HeaderValue::from_static("secret"));
+        headers.insert("x-other", HeaderValue::from_static("1"));
+        headers.insert("keep-alive", HeaderValue::from_static("timeout=5"));
+        headers.insert("content-type", HeaderValue::from_static("application/json"));
+        remove_hop_by_hop(&mut headers);
+        let left: Vec<_> = headers.keys().map(|k| k.as_str()).collect();
+        assert_eq!(left, ["content-type"]);
     }
 }

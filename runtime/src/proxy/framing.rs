@@ -10,8 +10,10 @@
 //! What is added here: more than one `Host` is refused (RFC 9112 §3.2), an absolute-form
 //! target naming another host than `Host` is refused, a `Transfer-Encoding` other than a
 //! single `chunked` is refused (the gateway drops the header, so another coding such as
-//! `gzip, chunked` would reach the upstream undeclared), and bodies without a
-//! `Content-Length` (chunked) are capped at `max_body_bytes` while they stream.
+//! `gzip, chunked` would reach the upstream undeclared), bodies without a
+//! `Content-Length` (chunked) are capped at `max_body_bytes` while they stream, and the
+//! method is upper-cased (MLflow's werkzeug upper-cases it too, so a plugin or rule that
+//! tests for `POST` must not be passed `post`) and `CONNECT`/`TRACE` are refused.
 
 use std::error::Error as StdError;
 
@@ -40,6 +42,25 @@ pub fn check_host(req: &Request) -> Result<(), GatewayError> {
                 "the request target names a different host than the Host header",
             ));
         }
+    }
+    Ok(())
+}
+
+/// Upper-cases the method (what the plugin, the rules and the upstream all see) and refuses
+/// `CONNECT` and `TRACE`, which an MLflow gateway has no use for.
+pub fn normalize_method(req: &mut Request) -> Result<(), GatewayError> {
+    if req
+        .method()
+        .as_str()
+        .bytes()
+        .any(|b| b.is_ascii_lowercase())
+    {
+        let upper = req.method().as_str().to_ascii_uppercase();
+        *req.method_mut() = http::Method::from_bytes(upper.as_bytes())
+            .map_err(|_| GatewayError::BadRequest("invalid method"))?;
+    }
+    if matches!(*req.method(), http::Method::CONNECT | http::Method::TRACE) {
+        return Err(GatewayError::MethodNotAllowed(req.method().clone()));
     }
     Ok(())
 }
@@ -95,6 +116,36 @@ mod tests {
             builder = builder.header(HOST, *host);
         }
         builder.body(Body::empty()).unwrap()
+    }
+
+    #[test]
+    fn methods_are_upper_cased_and_connect_and_trace_refused() {
+        for (sent, seen) in [
+            ("post", "POST"),
+            ("Delete", "DELETE"),
+            ("GET", "GET"),
+            ("purge", "PURGE"),
+        ] {
+            let mut req = http::Request::builder()
+                .method(sent)
+                .uri("/x")
+                .body(Body::empty())
+                .unwrap();
+            normalize_method(&mut req).unwrap();
+            assert_eq!(req.method().as_str(), seen);
+        }
+        for refused in ["CONNECT", "connect", "TRACE", "trace"] {
+            let mut req = http::Request::builder()
+                .method(refused)
+                .uri("/x")
+                .body(Body::empty())
+                .unwrap();
+            let err = normalize_method(&mut req).unwrap_err();
+            assert!(
+                matches!(err, GatewayError::MethodNotAllowed(_)),
+                "{refused}: {err}"
+            );
+        }
     }
 
     #[test]

@@ -58,10 +58,9 @@ pub async fn observe(State(state): State<Arc<GatewayState>>, req: Request, next:
             sha256: &decision.plugin.sha256,
         });
     }
-    if !response.headers().contains_key("x-request-id") {
-        if let Ok(value) = HeaderValue::from_str(&decision.request_id) {
-            response.headers_mut().insert("x-request-id", value);
-        }
+    // The host's id, whatever a plugin's response said.
+    if let Ok(value) = HeaderValue::from_str(&decision.request_id) {
+        response.headers_mut().insert("x-request-id", value);
     }
     response
 }

@@ -107,6 +107,7 @@ fn check(
         });
     }
     framing::check_host(req)?;
+    framing::normalize_method(req)?;
     framing::check_transfer_encoding(req)?;
     match content_length(req.headers())? {
         Some(len) if len > limits.max_body_bytes => {
@@ -183,13 +184,7 @@ fn canonical_name(name: &str) -> String {
 /// headers.
 pub fn strip_owned_headers(headers: &mut HeaderMap, identity_header: &str) {
     let identity = canonical_name(&identity_header.to_ascii_lowercase());
-    let listed: Vec<String> = headers
-        .get_all(http::header::CONNECTION)
-        .iter()
-        .filter_map(|v| v.to_str().ok())
-        .flat_map(|v| v.split(','))
-        .map(|name| name.trim().to_ascii_lowercase())
-        .collect();
+    let listed = connection_listed(headers);
     let doomed: Vec<_> = headers
         .keys()
         .filter(|name| {
@@ -205,6 +200,19 @@ pub fn strip_owned_headers(headers: &mut HeaderMap, identity_header: &str) {
     for name in doomed {
         headers.remove(name);
     }
+}
+
+/// The header names a message's `Connection` field lists (lower case): hop-by-hop for
+/// that message only, never passed on.
+pub fn connection_listed(headers: &HeaderMap) -> Vec<String> {
+    headers
+        .get_all(http::header::CONNECTION)
+        .iter()
+        .filter_map(|v| v.to_str().ok())
+        .flat_map(|v| v.split(','))
+        .map(|name| name.trim().to_ascii_lowercase())
+        .filter(|name| !name.is_empty())
+        .collect()
 }
 
 fn classify(

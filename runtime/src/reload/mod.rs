@@ -25,7 +25,7 @@ use serde::Deserialize;
 use wasmtime::component::Linker;
 
 use crate::apps::AppError;
-use crate::config::{ConfigError, MlauthConfig, PluginConfig};
+use crate::config::{ConfigError, MlauthConfig};
 use crate::plugin::load::{load_plugin_bytes, sha256_hex};
 use crate::plugin::{LoadedPlugin, PluginError, PluginSettings, PluginSource};
 use crate::proxy::GatewayState;
@@ -218,19 +218,25 @@ impl Reloader {
 
     /// Loads and validates the new version; `None` when it is the serving one.
     async fn try_reload(&self) -> Result<Option<LoadedPlugin>, ReloadError> {
-        let plugin_config = match &self.spec.config_path {
+        let config = match &self.spec.config_path {
             Some(path) => {
                 let config = MlauthConfig::load(path)?;
                 config.validate()?;
-                config
-                    .plugins
-                    .get(&self.spec.app_name)
-                    .cloned()
-                    .unwrap_or_default()
+                Some(config)
             }
-            None => PluginConfig::default(),
+            None => None,
         };
-        let (source, settings) = self.spec.resolve(&plugin_config)?;
+        let plugin_config = config
+            .as_ref()
+            .and_then(|c| c.plugins.get(&self.spec.app_name).cloned())
+            .unwrap_or_default();
+        let (source, mut settings) = self.spec.resolve(&plugin_config)?;
+        if let Some(config) = &config {
+            settings.services = self
+                .spec
+                .rebuild_services(config, &plugin_config, &settings.grants)
+                .await?;
+        }
         let (origin, bytes) = read_source(&source).await?;
         let print = fingerprint(&sha256_hex(&bytes), &source, &settings);
         if print == self.lock().fingerprint {

@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use sha2::{Digest, Sha256};
 
 use crate::apps::{AppError, AppRegistry};
-use crate::config::PluginConfig;
+use crate::config::{ConfigError, MlauthConfig, PluginConfig};
+use crate::host::services::build_services;
+use crate::host::HostServices;
 use crate::plugin::{PluginError, PluginSettings, PluginSource, RouteSpec};
 
 /// How the app's plugin is found: the same precedence at start and at every reload.
@@ -22,8 +24,10 @@ pub struct PluginSpec {
     pub default_plugin: Option<PathBuf>,
     /// Installed plugins directory.
     pub plugins_dir: Option<PathBuf>,
-    /// Backends of granted capabilities.
+    /// Backends of granted capabilities, as built at start.
     pub services: crate::host::HostServices,
+    /// The app's own store (basic-auth's), which a `kv` grant uses.
+    pub app_store: Option<crate::store::Store>,
     /// Routes the host serves itself (checked against `create-app`).
     pub host_routes: Vec<RouteSpec>,
 }
@@ -49,16 +53,45 @@ impl PluginSpec {
         }
         Ok((source, settings))
     }
+
+    /// The backends for a reloaded `[plugins.<app>]`: the stores attached at start are kept
+    /// (a `[store]` change needs a restart; a newly granted `users` or `kv` is opened now),
+    /// while keys, secrets and JWT key sets are built again from `config`, so a reload can
+    /// revoke or rotate them.
+    pub async fn rebuild_services(
+        &self,
+        config: &MlauthConfig,
+        plugin_config: &PluginConfig,
+        grants: &[crate::plugin::Capability],
+    ) -> Result<HostServices, ConfigError> {
+        let stores = HostServices {
+            users: self.services.users.clone(),
+            kv: self.services.kv.clone(),
+            ..HostServices::default()
+        };
+        build_services(
+            config,
+            plugin_config,
+            grants,
+            stores,
+            self.app_store.as_ref(),
+        )
+        .await
+        .map_err(ConfigError::Invalid)
+    }
 }
 
-/// A digest of everything that makes a version: the bytes and the settings.
+/// A digest of everything that makes a version: the bytes, the settings and what the
+/// granted backends hold.
 pub fn fingerprint(sha256: &str, source: &PluginSource, settings: &PluginSettings) -> String {
     let text = format!(
-        "{sha256}\n{}\n{:?}\n{:?}\n{:?}",
+        "{sha256}\n{}\n{:?}\n{:?}\n{:?}\n{:?}\n{}",
         source.origin(),
         settings.config,
         settings.grants,
-        settings.sha256
+        settings.sha256,
+        settings.request_headers,
+        settings.services.fingerprint()
     );
     hex::encode(Sha256::digest(text.as_bytes()))
 }

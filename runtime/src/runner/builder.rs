@@ -164,6 +164,7 @@ impl GatewayBuilder {
             default_plugin: self.default_plugin,
             plugins_dir: self.plugins_dir,
             services: self.services,
+            app_store: None,
             host_routes: GatewayState::host_routes(&self.config.server, self.host_app.as_ref()),
         };
         let (source, mut settings) = spec.resolve(&plugin_config)?;
@@ -177,8 +178,9 @@ impl GatewayBuilder {
         )
         .await
         .map_err(|e| StartError::Config(ConfigError::Invalid(e)))?;
-        // Reloads keep these backends (store, keys, secrets, JWKS); changing them needs a restart.
+        // Reloads keep the stores and build keys, secrets and JWT key sets again.
         spec.services = settings.services.clone();
+        spec.app_store = self.app_store.clone();
         let started = std::time::Instant::now();
         let plugin = load_plugin(
             &sandbox,

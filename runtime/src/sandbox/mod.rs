@@ -22,6 +22,10 @@ pub struct SandboxLimits {
     pub deadline_ms: u64,
     /// Instances that may exist at the same time (sizes the pooling allocator).
     pub max_concurrent_instances: u32,
+    /// Longest a request waits for a free instance when all `max_concurrent_instances` are
+    /// in use, in milliseconds; then it is refused with 503 (load shedding instead of an
+    /// unbounded queue behind slow plugins).
+    pub queue_timeout_ms: u64,
     /// Use the pooling allocator (falls back to on-demand when the host cannot reserve it).
     pub pooling: bool,
     /// Maximum wasm stack, in KiB; deeper recursion traps.
@@ -50,6 +54,7 @@ impl Default for SandboxLimits {
             memory_limit_mib: 64,
             deadline_ms: 250,
             max_concurrent_instances: 256,
+            queue_timeout_ms: 10_000,
             pooling: true,
             max_stack_kib: 512,
             max_response_bytes: 1 << 20,
@@ -71,6 +76,11 @@ impl SandboxLimits {
         Duration::from_millis(self.deadline_ms)
     }
 
+    /// How long a request may wait for a free instance.
+    pub fn queue_timeout(&self) -> Duration {
+        Duration::from_millis(self.queue_timeout_ms)
+    }
+
     /// Checks the limits make sense; returns a message naming the bad value.
     pub fn validate(&self) -> Result<(), String> {
         if !(1..=4096).contains(&self.memory_limit_mib) {
@@ -89,6 +99,12 @@ impl SandboxLimits {
             return Err(format!(
                 "sandbox.max_concurrent_instances = {} is out of range; allowed 1..=100000",
                 self.max_concurrent_instances
+            ));
+        }
+        if !(1..=600_000).contains(&self.queue_timeout_ms) {
+            return Err(format!(
+                "sandbox.queue_timeout_ms = {} is out of range; allowed 1..=600000",
+                self.queue_timeout_ms
             ));
         }
         self.warm_instances.validate()?;

@@ -1,6 +1,7 @@
 //! The custom-auth-app example through the gateway: public routes, login (credentials
 //! checked through `users` against the `[store]` database), opaque session tokens in `kv`
-//! shared by two instances, logout, and lockout after repeated failures.
+//! shared by two instances, logout, and lockout after repeated failures (the plugin's own,
+//! per username, and the host's, per address, which also covers public plugin routes).
 
 use mlauth_tests::gateway::TestGateway;
 use mlauth_tests::upstream::MockUpstream;
@@ -136,4 +137,35 @@ async fn login_sessions_logout_and_lockout() {
             .status(),
         400
     );
+}
+
+#[tokio::test(flavor = "multi_thread")]
+async fn the_hosts_address_lockout_covers_a_public_login_route() {
+    let dir = tempfile::tempdir().unwrap();
+    let upstream = MockUpstream::start().await;
+    let toml = format!(
+        "[brute_force]\nmax_failures_per_address = 4\n{}",
+        store_with_users(dir.path()).await
+    );
+    let gw = TestGateway::start(wasm::CUSTOM_AUTH_APP, &upstream.url, &toml)
+        .await
+        .unwrap();
+    // A good login is not a failure; one wrong password each for four usernames stays
+    // under the plugin's per-username lockout (3) but reaches the address threshold.
+    assert_eq!(login(&gw, "alice", "alice-password-1").await.status(), 200);
+    for user in ["alice", "bob", "carol", "dave"] {
+        assert_eq!(
+            login(&gw, user, "wrong-password").await.status(),
+            401,
+            "{user}"
+        );
+    }
+    let locked = login(&gw, "bob", "bob-password-123").await;
+    assert_eq!(locked.status(), 429);
+    assert!(locked.headers().contains_key("retry-after"));
+    let body: Value = locked.json().await.unwrap();
+    assert_eq!(body["error_code"], "REQUEST_LIMIT_EXCEEDED", "{body}");
+    // The operator's reset lifts it.
+    gw.gateway.state.brute_force.clear();
+    assert_eq!(login(&gw, "bob", "bob-password-123").await.status(), 200);
 }

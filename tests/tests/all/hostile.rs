@@ -72,6 +72,34 @@ async fn infinite_loop_fails_closed_while_other_requests_are_served() {
     assert!(upstream.seen().is_empty());
 }
 
+/// With every instance busy, a request waits at most `queue_timeout_ms` and is then refused
+/// with 503, instead of queueing for as long as the busy calls take.
+#[tokio::test(flavor = "multi_thread")]
+async fn a_request_that_finds_every_instance_busy_is_shed_with_503() {
+    let extra = "[sandbox]\ndeadline_ms = 3000\nmax_concurrent_instances = 1\n\
+                 queue_timeout_ms = 100\nwarm_instances = 0\n";
+    let (upstream, gw) = gateway(wasm::INFINITE_LOOP, extra).await;
+    let busy = tokio::spawn(reqwest::get(gw.at("/api/2.0/mlflow/experiments/search")));
+    // The spinning call holds the only instance for its 3 s deadline; wait until it does.
+    let started = std::time::Instant::now();
+    while gw.gateway.sandbox.permits.available_permits() > 0 {
+        assert!(
+            started.elapsed() < Duration::from_secs(20),
+            "the call never started"
+        );
+        tokio::time::sleep(Duration::from_millis(10)).await;
+    }
+    let (status, body) = get(&gw, "/api/2.0/mlflow/experiments/search").await;
+    assert_eq!(status, 503, "{body}");
+    assert_generic_mlflow_error(&body, "TEMPORARILY_UNAVAILABLE");
+    assert!(
+        !busy.is_finished(),
+        "the shed request was answered before the busy one"
+    );
+    assert_eq!(busy.await.unwrap().unwrap().status(), 503);
+    assert!(upstream.seen().is_empty());
+}
+
 /// The epoch ticker sleeps while no call runs; a runaway call after an idle spell must keep
 /// it awake for as long as it runs and still be stopped at its deadline, whether its instance
 /// is made inline or ahead. (The running call is checked well past the ticker's idle

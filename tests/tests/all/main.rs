@@ -21,6 +21,7 @@ mod oidc_jwt;
 mod ops;
 mod paths;
 mod reload;
+mod reload_settings;
 mod request_headers;
 mod rules_e2e_artifacts;
 mod rules_e2e_bypass_params;

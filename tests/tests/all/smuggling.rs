@@ -185,12 +185,24 @@ async fn host_and_request_target_ambiguity() {
     let upstream_host = env.0.url.trim_start_matches("http://");
     assert_eq!(seen[0].headers["host"], upstream_host);
     assert_eq!(seen[0].headers["x-forwarded-host"], "gw");
+    let req = "OPTIONS * HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nConnection: close\r\n\r\n";
+    assert!(case(&env, "asterisk-form", req, &[400]).await.is_empty());
+    // CONNECT and TRACE are refused in every form, on public paths too (hyper's client
+    // would turn `CONNECT /health` into `CONNECT <upstream>`: not the path decided on).
     for (name, req) in [
-        ("asterisk-form", "OPTIONS * HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nConnection: close\r\n\r\n"),
         ("authority-form", "CONNECT gw:80 HTTP/1.1\r\nHost: gw:80\r\nX-Test-User: erin\r\nConnection: close\r\n\r\n"),
+        ("CONNECT, public path", "CONNECT /health HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n"),
+        ("TRACE, public path", "TRACE /health HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n"),
+        ("lower-case connect", "connect /health HTTP/1.1\r\nHost: gw\r\nConnection: close\r\n\r\n"),
     ] {
-        assert!(case(&env, name, req, &[400]).await.is_empty(), "{name}");
+        assert!(case(&env, name, req, &[405]).await.is_empty(), "{name}");
     }
+    // A lower-case method is decided on and forwarded upper-cased (MLflow's werkzeug would
+    // read `post` as POST, so a plugin testing for `POST` must see it as such).
+    let req = "post /api/x HTTP/1.1\r\nHost: gw\r\nX-Test-User: erin\r\nContent-Length: 0\r\nConnection: close\r\n\r\n";
+    let seen = case(&env, "lower-case method", req, &[200]).await;
+    only_request("lower-case method", &seen, "/api/x", "");
+    assert_eq!(seen[0].method, http::Method::POST);
 }
 
 #[tokio::test(flavor = "multi_thread")]

@@ -30,6 +30,12 @@ pub enum ApiRequestError {
     /// Larger than the limit.
     #[error("request body too large")]
     TooLarge,
+    /// The client stopped sending it for `server.body_read_timeout_secs`.
+    #[error("request body not received within {secs} s")]
+    TimedOut {
+        /// The timeout in seconds.
+        secs: u64,
+    },
     /// Broken stream.
     #[error("request body unreadable")]
     Unreadable,
@@ -43,6 +49,9 @@ impl IntoResponse for ApiRequestError {
                 "BAD_REQUEST",
                 "Request body too large.",
             ),
+            ApiRequestError::TimedOut { secs } => {
+                crate::proxy::GatewayError::BodyTimeout { secs }.into_response()
+            }
             ApiRequestError::Unreadable => mlflow_error(
                 StatusCode::BAD_REQUEST,
                 "BAD_REQUEST",
@@ -66,6 +75,10 @@ impl ApiRequest {
             .map_err(|e| {
                 if crate::proxy::framing::is_body_too_large(&*e) {
                     ApiRequestError::TooLarge
+                } else if let Some(timeout) = crate::proxy::body_timeout::body_timed_out(&*e) {
+                    ApiRequestError::TimedOut {
+                        secs: timeout.as_secs(),
+                    }
                 } else {
                     ApiRequestError::Unreadable
                 }

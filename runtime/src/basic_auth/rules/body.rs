@@ -35,7 +35,12 @@ pub async fn buffer_request(
         {
             Err(RuleError::BodyTooLarge { limit })
         }
-        Err(err) => Err(RuleError::BodyUnreadable(err.to_string())),
+        Err(err) => match crate::proxy::body_timeout::body_timed_out(&*err) {
+            Some(timeout) => Err(RuleError::BodyTimeout {
+                secs: timeout.as_secs(),
+            }),
+            None => Err(RuleError::BodyUnreadable(err.to_string())),
+        },
     }
 }
 
@@ -83,4 +88,35 @@ pub fn rebuild_response(mut parts: http::response::Parts, bytes: Bytes) -> Respo
 /// Whether a JSON object response has a 2xx status (hooks act on successes only).
 pub fn is_success(response: &Response) -> bool {
     response.status().is_success()
+}
+
+#[cfg(test)]
+mod tests {
+    use std::time::Duration;
+
+    use http_body::Frame;
+
+    use super::*;
+    use crate::proxy::body_timeout::IdleTimeout;
+
+    type Chunk = Result<Frame<Bytes>, Box<dyn std::error::Error + Send + Sync>>;
+
+    #[tokio::test]
+    async fn a_body_the_client_stops_sending_is_a_408_not_a_400() {
+        // One chunk, then nothing (the sender stays open): the gateway's idle timeout fires
+        // inside the rules' buffering and must keep its meaning.
+        let (mut tx, rx) = futures::channel::mpsc::channel::<Chunk>(1);
+        tx.try_send(Ok(Frame::data(Bytes::from_static(b"{\"a\""))))
+            .unwrap();
+        let stalled = IdleTimeout::new(
+            http_body_util::StreamBody::new(rx),
+            Duration::from_millis(50),
+        );
+        let req = Request::post("/api/2.0/mlflow/runs/log-batch")
+            .body(Body::new(stalled))
+            .unwrap();
+        let err = buffer_request(req, MAX_JSON_BODY).await.unwrap_err();
+        assert!(matches!(err, RuleError::BodyTimeout { secs: 0 }), "{err}");
+        drop(tx);
+    }
 }

@@ -32,6 +32,12 @@ pub enum RuleError {
         /// Limit in bytes.
         limit: usize,
     },
+    /// The client stopped sending its body for `server.body_read_timeout_secs` (408).
+    #[error("request body not received within {secs} s")]
+    BodyTimeout {
+        /// The timeout in seconds.
+        secs: u64,
+    },
     /// The request body could not be read from the client (400).
     #[error("request body could not be read: {0}")]
     BodyUnreadable(String),
@@ -86,6 +92,9 @@ impl RuleError {
                 "BAD_REQUEST",
                 &format!("Request body exceeds the limit of {limit} bytes."),
             ),
+            RuleError::BodyTimeout { secs } => {
+                crate::proxy::GatewayError::BodyTimeout { secs }.into_response()
+            }
             RuleError::BodyUnreadable(cause) => {
                 tracing::info!(request_id = %rid, cause = %cause, "request body unreadable; refused");
                 mlflow_error(
