@@ -10,3 +10,5 @@ rustup target add wasm32-wasip2 >/dev/null
 ./scripts/setup-toolchains.sh   # C, JavaScript and Python plugin toolchains
 ./scripts/ensure-postgres.sh
 cargo test --release --workspace "$@"
+# The example plugins' own unit tests: off-wasm, against the SDK's test doubles.
+(cd example-plugins && cargo test --target "$(rustc -vV | sed -n 's/^host: //p')")

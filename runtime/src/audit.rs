@@ -77,6 +77,26 @@ pub struct AuditRecord<'a> {
     pub plugin: &'a str,
     /// The sha256 of that plugin version.
     pub sha256: &'a str,
+    /// The plugin's free-form attributes for an allowed request (a JSON object; left out
+    /// when there are none).
+    #[serde(skip_serializing_if = "Attributes::is_empty")]
+    pub attributes: Attributes<'a>,
+}
+
+/// A plugin's `(key, value)` attributes, written as a JSON object in arrival order.
+#[derive(Debug, Clone, Copy)]
+pub struct Attributes<'a>(pub &'a [(String, String)]);
+
+impl Attributes<'_> {
+    fn is_empty(&self) -> bool {
+        self.0.is_empty()
+    }
+}
+
+impl Serialize for Attributes<'_> {
+    fn serialize<S: serde::Serializer>(&self, serializer: S) -> Result<S::Ok, S::Error> {
+        serializer.collect_map(self.0.iter().map(|(k, v)| (k, v)))
+    }
 }
 
 /// The sink. Writes are serialised; a failed write is logged, never fatal.
@@ -104,11 +124,14 @@ impl AuditLog {
             (AuditOutput::Off, _) => return Ok(Self::off()),
             (AuditOutput::Stdout, _) => Box::new(std::io::stdout()),
             (AuditOutput::File, Some(path)) => Box::new(
-                std::fs::OpenOptions::new()
-                    .create(true)
-                    .append(true)
-                    .open(path)
-                    .map_err(|e| format!("cannot open audit.path {}: {e}", path.display()))?,
+                std::os::unix::fs::OpenOptionsExt::mode(
+                    std::fs::OpenOptions::new().create(true).append(true),
+                    // Who called what as whom: readable by the gateway's user only (a new
+                    // file; an existing one keeps its mode).
+                    0o600,
+                )
+                .open(path)
+                .map_err(|e| format!("cannot open audit.path {}: {e}", path.display()))?,
             ),
             (AuditOutput::File, None) => return Err("audit.path is required".into()),
         };

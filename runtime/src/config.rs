@@ -111,6 +111,31 @@ pub struct MlauthConfig {
     pub base_dir: Option<PathBuf>,
 }
 
+/// A TOML error as position, key and message, without the source line the `toml` crate
+/// quotes: that line may hold a secret (a plugin's token in its `config` table), and this
+/// text reaches stderr, the log and the admin listener's reload answer.
+fn describe_toml_error(text: &str, err: &toml::de::Error) -> String {
+    let message = err.message().trim_end();
+    let Some(start) = err.span().map(|span| span.start) else {
+        return format!("TOML parse error: {message}");
+    };
+    let before = text.get(..start).unwrap_or(text);
+    let line = before.matches('\n').count() + 1;
+    let column = before.rsplit('\n').next().map_or(0, |l| l.chars().count()) + 1;
+    let key = text
+        .lines()
+        .nth(line - 1)
+        .and_then(|l| l.split_once('='))
+        .map(|(key, _)| key.trim())
+        .filter(|key| !key.is_empty());
+    match key {
+        Some(key) => {
+            format!("TOML parse error at line {line}, column {column} (`{key} = …`): {message}")
+        }
+        None => format!("TOML parse error at line {line}, column {column}: {message}"),
+    }
+}
+
 impl MlauthConfig {
     /// Reads and validates a config file; relative plugin paths resolve against its directory.
     pub fn load(path: &Path) -> Result<Self, ConfigError> {
@@ -139,7 +164,7 @@ impl MlauthConfig {
 
     /// Parses TOML text (no validation).
     pub fn parse(text: &str) -> Result<Self, String> {
-        toml::from_str(text).map_err(|e| e.to_string())
+        toml::from_str(text).map_err(|e| describe_toml_error(text, &e))
     }
 
     /// Checks every value; the first problem is returned with the key and what is allowed.

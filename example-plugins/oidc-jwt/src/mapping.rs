@@ -46,9 +46,31 @@ pub fn parse_role_map(text: &str) -> Result<Vec<(String, String)>, String> {
         .collect()
 }
 
+/// Every setting this plugin reads. Any other name is refused: a misspelt
+/// `required_groups` must not silently drop the group gate.
+const KNOWN_SETTINGS: [&str; 8] = [
+    "key_set",
+    "issuer",
+    "audience",
+    "username_claim",
+    "groups_claim",
+    "role_map",
+    "required_group",
+    "leeway_seconds",
+];
+
 impl Settings {
     /// Reads and checks the settings.
     pub fn from_config() -> Result<Settings, String> {
+        if let Some(unknown) = config::keys()
+            .into_iter()
+            .find(|key| !KNOWN_SETTINGS.contains(&key.as_str()))
+        {
+            return Err(format!(
+                "unknown setting `{unknown}`; known settings: {}",
+                KNOWN_SETTINGS.join(", ")
+            ));
+        }
         let leeway = config::get("leeway_seconds").unwrap_or_else(|| "60".into());
         Ok(Settings {
             key_set: config::get("key_set").unwrap_or_else(|| "oidc".into()),

@@ -82,6 +82,13 @@ fn settings_are_checked() {
         500
     );
     config::set_for_test("leeway_seconds", None);
+    // A misspelt setting fails closed instead of being ignored.
+    config::set_for_test("required_groups", Some("ml-admins"));
+    assert_eq!(
+        OidcJwt::authenticate(bearer("x")).unwrap_err().status(),
+        500
+    );
+    config::set_for_test("required_groups", None);
     config::set_for_test("issuer", None);
     assert_eq!(
         OidcJwt::authenticate(bearer("x")).unwrap_err().status(),

@@ -87,7 +87,36 @@ pub fn router(state: AdminState) -> Router {
         .route("/livez", get(|| async { "ok\n" }))
         .route("/readyz", get(readyz))
         .route("/reload", post(reload))
+        .layer(axum::middleware::from_fn(local_host_only))
         .with_state(state)
+}
+
+/// Answers only requests addressed to an IP address or `localhost`. A web page that points
+/// its own DNS name at 127.0.0.1 (DNS rebinding) reaches the loopback listener under that
+/// name, same-origin to the browser, and is refused here.
+async fn local_host_only(req: axum::extract::Request, next: axum::middleware::Next) -> Response {
+    let host = req
+        .headers()
+        .get(http::header::HOST)
+        .and_then(|v| v.to_str().ok());
+    match host {
+        None => next.run(req).await,
+        Some(host) if is_local_host(host) => next.run(req).await,
+        Some(_) => (
+            StatusCode::MISDIRECTED_REQUEST,
+            "the admin listener answers only requests addressed to an IP address or localhost\n",
+        )
+            .into_response(),
+    }
+}
+
+/// Whether a `Host` value (with or without port) is an IP literal or `localhost`.
+fn is_local_host(host: &str) -> bool {
+    let name = match host.strip_prefix('[') {
+        Some(bracketed) => bracketed.split(']').next().unwrap_or(""),
+        None => host.rsplit_once(':').map_or(host, |(name, _port)| name),
+    };
+    name.eq_ignore_ascii_case("localhost") || name.parse::<IpAddr>().is_ok()
 }
 
 async fn metrics() -> Response {

@@ -90,14 +90,38 @@ pub fn dummy_verify(password: &str) {
     std::hint::black_box(computed.as_bytes().ct_eq(&DUMMY_DIGEST));
 }
 
+/// Runs a password hash computation on the blocking pool, at most one per CPU at a time. A
+/// scrypt check takes 32 MiB and tens of milliseconds, so a flood of logins queues here
+/// instead of exhausting memory and threads. The computation itself holds its slot: a caller
+/// that gives up (a host-call timeout) does not free it before the work is done.
+pub async fn off_executor<T: Send + 'static>(
+    work: impl FnOnce() -> T + Send + 'static,
+) -> Result<T, tokio::task::JoinError> {
+    static SLOTS: std::sync::LazyLock<std::sync::Arc<tokio::sync::Semaphore>> =
+        std::sync::LazyLock::new(|| {
+            let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+            std::sync::Arc::new(tokio::sync::Semaphore::new(cpus))
+        });
+    let slot = SLOTS
+        .clone()
+        .acquire_owned()
+        .await
+        .expect("the hashing semaphore is never closed");
+    tokio::task::spawn_blocking(move || {
+        let _slot = slot;
+        work()
+    })
+    .await
+}
+
 /// Checks `password` against `stored` (or pays [`dummy_verify`] when there is no such user)
-/// on the blocking pool, never on the async executor. `Err` when the check was aborted.
+/// through [`off_executor`], never on the async executor. `Err` when the check was aborted.
 pub async fn verify_off_executor(
     stored: Option<String>,
     password: &str,
 ) -> Result<bool, tokio::task::JoinError> {
     let candidate = password.to_string();
-    tokio::task::spawn_blocking(move || match stored {
+    off_executor(move || match stored {
         Some(hash) => verify_password(&hash, &candidate),
         None => {
             dummy_verify(&candidate);

@@ -196,7 +196,7 @@ async fn unguessable_password_hash() -> Result<String, StoreError> {
     let mut secret = [0u8; 32];
     rand::rngs::OsRng.fill_bytes(&mut secret);
     let secret = hex::encode(secret);
-    tokio::task::spawn_blocking(move || generate_password_hash(&secret))
+    crate::basic_auth::password::off_executor(move || generate_password_hash(&secret))
         .await
         .map_err(|e| {
             let cause = std::io::Error::other(format!("password hashing aborted: {e}"));

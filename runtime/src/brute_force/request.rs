@@ -23,16 +23,24 @@ pub(super) fn address_key(addr: IpAddr) -> IpAddr {
     }
 }
 
-/// The username of a `Basic` Authorization header, if it decodes.
+/// Base64 as the guest SDK's `parse_basic` reads it: padding optional.
+const LENIENT_BASE64: base64::engine::GeneralPurpose = base64::engine::GeneralPurpose::new(
+    &base64::alphabet::STANDARD,
+    base64::engine::GeneralPurposeConfig::new()
+        .with_decode_padding_mode(base64::engine::DecodePaddingMode::Indifferent),
+);
+
+/// The username of a `Basic` Authorization header, if it decodes. At least as lenient as
+/// the guest SDK's parser (spaces or tabs around and after the scheme, padding optional),
+/// so every header a plugin reads a username from is counted against that username.
 pub(super) fn basic_username(value: &[u8]) -> Option<String> {
-    let value = std::str::from_utf8(value).ok()?.trim();
-    let (scheme, encoded) = value.split_once(' ')?;
+    let is_space = |c: char| c == ' ' || c == '\t';
+    let value = std::str::from_utf8(value).ok()?.trim_matches(is_space);
+    let (scheme, encoded) = value.split_once(is_space)?;
     if !scheme.eq_ignore_ascii_case("basic") {
         return None;
     }
-    let decoded = base64::engine::general_purpose::STANDARD
-        .decode(encoded.trim())
-        .ok()?;
+    let decoded = LENIENT_BASE64.decode(encoded.trim_matches(is_space)).ok()?;
     let text = String::from_utf8_lossy(&decoded);
     let (user, _) = text.split_once(':')?;
     Some(user.to_string())

@@ -235,7 +235,41 @@ fn basic_usernames_are_parsed_leniently_and_safely() {
         basic_username(b"basic  YWxpY2U6cHc= "),
         Some("alice".into())
     );
+    // What the guest SDK also accepts: no padding, a tab after the scheme.
+    assert_eq!(
+        basic_username(b"Basic YWRtaW46Z3Vlc3M"),
+        Some("admin".into())
+    );
+    assert_eq!(
+        basic_username(b"Basic\tYWRtaW46Z3Vlc3M="),
+        Some("admin".into())
+    );
+    assert_eq!(
+        basic_username(b"\tBasic \t YWRtaW46Z3Vlc3M\t"),
+        Some("admin".into())
+    );
     assert_eq!(basic_username(b"Basic !!!"), None);
     assert_eq!(basic_username(b"Bearer YWxpY2U6cHc="), None);
     assert_eq!(basic_username(b"Basic bm9jb2xvbg=="), None); // "nocolon"
+}
+
+proptest::proptest! {
+    /// Whenever the guest SDK (and so the built-in basic-auth plugin) reads a username from a
+    /// `Basic` header, the limiter counts the attempt against that same username.
+    #[test]
+    fn the_limiter_reads_every_username_the_sdk_reads(
+        scheme in "(Basic|basic|BASIC|bAsIc)",
+        gap in "[ \t]{1,3}",
+        edges in "[ \t]{0,2}",
+        user in "[a-zA-Z0-9@._-]{0,12}",
+        password in "[ -~]{0,12}",
+        padded in proptest::bool::ANY,
+    ) {
+        let encoded = base64::engine::general_purpose::STANDARD.encode(format!("{user}:{password}"));
+        let token = if padded { encoded } else { encoded.trim_end_matches('=').to_string() };
+        let header = format!("{edges}{scheme}{gap}{token}{edges}");
+        if let Some(credentials) = mlauth_guest_sdk::credentials::parse_basic(header.as_bytes()) {
+            proptest::prop_assert_eq!(basic_username(header.as_bytes()), Some(credentials.username));
+        }
+    }
 }

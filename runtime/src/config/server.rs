@@ -54,24 +54,62 @@ impl Default for ServerConfig {
     }
 }
 
-/// Headers the identity header may not be, because clients or the proxy own them.
-const RESERVED_HEADERS: [&str; 8] = [
+/// Headers the identity header may not be: clients, HTTP framing or mlauth itself own them.
+const RESERVED_HEADERS: [&str; 24] = [
     "authorization",
     "host",
     "cookie",
+    "set-cookie",
     "connection",
+    "keep-alive",
+    "proxy-connection",
+    "proxy-authorization",
+    "proxy-authenticate",
+    "te",
+    "trailer",
+    "upgrade",
+    "expect",
     "content-length",
+    "content-type",
+    "content-encoding",
     "transfer-encoding",
+    "www-authenticate",
+    "forwarded",
     "x-forwarded-for",
+    "x-forwarded-host",
+    "x-forwarded-proto",
+    "x-real-ip",
     "x-request-id",
 ];
+
+/// MLflow's API roots. A public prefix at, above or below one would let requests to
+/// MLflow's API through without authentication or permission checks.
+const MLFLOW_API_ROOTS: [&str; 5] = [
+    "/api",
+    "/ajax-api",
+    "/graphql",
+    "/get-artifact",
+    "/model-versions",
+];
+
+/// Whether one of two normalised paths is the other or lies below it.
+fn overlaps(a: &str, b: &str) -> bool {
+    let below = |inner: &str, outer: &str| {
+        inner
+            .strip_prefix(outer)
+            .is_some_and(|rest| rest.starts_with('/'))
+    };
+    a == b || below(a, b) || below(b, a)
+}
 
 impl ServerConfig {
     pub(super) fn validate(&self) -> Result<(), String> {
         parse_upstream(&self.upstream)?;
         let ident = self.identity_header.to_ascii_lowercase();
+        // `_` and `.` are refused too: some servers drop such names or fold them into `-`.
         if http::HeaderName::from_bytes(ident.as_bytes()).is_err()
             || RESERVED_HEADERS.contains(&ident.as_str())
+            || ident.contains(['_', '.'])
         {
             return Err(format!(
                 "server.identity_header = {:?} is not usable; pick a custom header name such as \"x-mlauth-user\"",
@@ -88,14 +126,20 @@ impl ServerConfig {
                     "server.public_prefixes entry {prefix:?} is invalid; use a normalised absolute path without a trailing slash, e.g. \"/public\""
                 ));
             }
+            if let Some(root) = MLFLOW_API_ROOTS.iter().find(|root| overlaps(prefix, root)) {
+                return Err(format!(
+                    "server.public_prefixes entry {prefix:?} would make MLflow's API under {root} public (no authentication, no permission checks); public prefixes are for your own unauthenticated pages, e.g. \"/public\""
+                ));
+            }
         }
+        let timeout_ok = |secs: u64| (1..=86_400).contains(&secs);
         if self.max_header_bytes < 1024
             || self.plugin_body_limit > 16 << 20
-            || self.upstream_timeout_secs == 0
-            || self.header_read_timeout_secs == 0
-            || self.body_read_timeout_secs == 0
+            || !timeout_ok(self.upstream_timeout_secs)
+            || !timeout_ok(self.header_read_timeout_secs)
+            || !timeout_ok(self.body_read_timeout_secs)
         {
-            return Err("server limits out of range: max_header_bytes >= 1024, plugin_body_limit <= 16 MiB, timeouts >= 1 s".into());
+            return Err("server limits out of range: max_header_bytes >= 1024, plugin_body_limit <= 16 MiB, timeouts 1..=86400 s".into());
         }
         Ok(())
     }
@@ -109,6 +153,12 @@ pub fn parse_upstream(upstream: &str) -> Result<http::Uri, String> {
     if uri.scheme_str() != Some("http") || uri.authority().is_none() {
         return Err(format!(
             "server.upstream = {upstream:?} must be an http:// URL with a host (run mlflow on loopback or a private network)"
+        ));
+    }
+    if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
+        return Err(format!(
+            "server.upstream must not contain credentials (user:password@): mlauth never sends them; protect the upstream by binding it to loopback or a private network (got {})",
+            crate::store::redact_url(upstream)
         ));
     }
     if uri.query().is_some() {

@@ -59,9 +59,14 @@ pub async fn authenticate(
         Ok(Ok(identity)) => {
             state.brute_force.succeeded(&attempt);
             let user = identity.username.clone();
+            let attributes = identity.attributes.clone();
             let mut req = req;
             req.extensions_mut().insert(identity);
-            decided(next.run(req).await, &ctx, Outcome::Allowed, Some(user))
+            let mut response = decided(next.run(req).await, &ctx, Outcome::Allowed, Some(user));
+            if let Some(decision) = response.extensions_mut().get_mut::<Decision>() {
+                decision.attributes = attributes;
+            }
+            response
         }
         Ok(Err(response)) => {
             state.brute_force.denied(&attempt, response.status);
@@ -110,6 +115,7 @@ fn decided(
         user,
         path: ctx.path.clone(),
         plugin: ctx.plugin.info.clone(),
+        attributes: Vec::new(),
     });
     response
 }

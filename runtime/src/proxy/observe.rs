@@ -11,7 +11,7 @@ use axum::response::Response;
 use http::HeaderValue;
 
 use super::GatewayState;
-use crate::audit::{now_rfc3339, AuditRecord};
+use crate::audit::{now_rfc3339, Attributes, AuditRecord};
 use crate::metrics::Outcome;
 use crate::plugin::PluginInfo;
 
@@ -28,11 +28,20 @@ pub struct Decision {
     pub path: String,
     /// The plugin version that served the request.
     pub plugin: Arc<PluginInfo>,
+    /// The plugin's attributes for an allowed request (audited).
+    pub attributes: Vec<(String, String)>,
 }
 
 /// The layer function.
 pub async fn observe(State(state): State<Arc<GatewayState>>, req: Request, next: Next) -> Response {
-    let method = req.method().clone();
+    // As decided on and forwarded: `prepare` (an inner layer) upper-cases the method.
+    let method = match req.method().as_str() {
+        sent if sent.bytes().any(|b| b.is_ascii_lowercase()) => {
+            http::Method::from_bytes(sent.to_ascii_uppercase().as_bytes())
+                .unwrap_or_else(|_| req.method().clone())
+        }
+        _ => req.method().clone(),
+    };
     let mut response = next.run(req).await;
     let status = response.status().as_u16();
     let Some(decision) = response.extensions_mut().remove::<Decision>() else {
@@ -56,6 +65,7 @@ pub async fn observe(State(state): State<Arc<GatewayState>>, req: Request, next:
             status,
             plugin: &decision.plugin.name,
             sha256: &decision.plugin.sha256,
+            attributes: Attributes(&decision.attributes),
         });
     }
     // The host's id, whatever a plugin's response said.

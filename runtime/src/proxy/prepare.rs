@@ -84,6 +84,7 @@ pub async fn prepare(
                 user: None,
                 path: String::new(),
                 plugin: state.plugin.load().info.clone(),
+                attributes: Vec::new(),
             });
             response
         }

@@ -3,25 +3,47 @@
 
 use super::{Result, StoreError};
 
-/// Hides the password of a URL (`scheme://user:secret@host` → `scheme://user:***@host`).
+/// Hides the passwords of a URL shown to people: the userinfo's
+/// (`scheme://user:secret@host` → `scheme://user:***@host`, up to the last `@`, so a raw `/`,
+/// `?` or `@` in the password cannot end it early) and any query parameter whose name
+/// contains `pass` (`?password=…`, `&sslpassword=…`, which libpq and sqlx also read). When
+/// in doubt it hides too much, never too little.
 pub fn redact_url(url: &str) -> String {
-    let Some(scheme_end) = url.find("://") else {
-        return url.to_string();
+    let url = redact_query_passwords(url);
+    let Some(scheme_end) = url.find("://").map(|i| i + 3) else {
+        return url;
     };
-    let rest = &url[scheme_end + 3..];
-    let Some(at) = rest.find('@') else {
-        return url.to_string();
-    };
-    let userinfo = &rest[..at];
-    match userinfo.find(':') {
-        Some(colon) => format!(
-            "{}{}:***{}",
-            &url[..scheme_end + 3],
-            &userinfo[..colon],
-            &rest[at..]
-        ),
-        None => url.to_string(),
+    let (prefix, rest) = url.split_at(scheme_end);
+    match rest.rfind('@') {
+        Some(at) => match rest[..at].split_once(':') {
+            Some((user, _secret)) => format!("{prefix}{user}:***{}", &rest[at..]),
+            None => url.clone(),
+        },
+        None => url.clone(),
     }
+}
+
+/// `key=value` pairs after any `?` or `&` whose key contains `pass` get `***` as value.
+fn redact_query_passwords(url: &str) -> String {
+    let mut out = String::with_capacity(url.len());
+    let mut pieces = url.split_inclusive(['?', '&']).peekable();
+    let mut after_separator = false;
+    while let Some(piece) = pieces.next() {
+        let (body, separator) = match piece.char_indices().last() {
+            Some((i, c)) if c == '?' || c == '&' => (&piece[..i], &piece[i..]),
+            _ => (piece, ""),
+        };
+        match body.split_once('=') {
+            Some((key, _)) if after_separator && key.to_ascii_lowercase().contains("pass") => {
+                out.push_str(key);
+                out.push_str("=***");
+            }
+            _ => out.push_str(body),
+        }
+        out.push_str(separator);
+        after_separator = !separator.is_empty();
+    }
+    out
 }
 
 /// Converts an MLflow (SQLAlchemy) `database_uri` into a sqlx URL.

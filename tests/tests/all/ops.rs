@@ -89,6 +89,9 @@ async fn metrics_and_audit_record_every_decision_without_secrets() {
     }
     assert!(metrics.contains("mlauth_auth_step_duration_seconds_bucket{plugin=\"ops-app\",le="));
 
+    let mode =
+        std::os::unix::fs::PermissionsExt::mode(&std::fs::metadata(&audit).unwrap().permissions());
+    assert_eq!(mode & 0o077, 0, "the audit log is private: {mode:o}");
     let lines: Vec<serde_json::Value> = std::fs::read_to_string(&audit)
         .unwrap()
         .lines()
@@ -106,6 +109,13 @@ async fn metrics_and_audit_record_every_decision_without_secrets() {
     assert_eq!(first["plugin"], "ops-app");
     assert_eq!(first["sha256"], sha.as_str());
     assert!(first["time"].as_str().unwrap().ends_with('Z'));
+    // The echo plugin's attribute (its view of the request id) is audited as an object.
+    assert_eq!(
+        first["attributes"]["request-id"],
+        request_id.as_str(),
+        "{first}"
+    );
+    assert!(lines[1].get("attributes").is_none(), "none for a denial");
     let decisions: Vec<&str> = lines
         .iter()
         .map(|l| l["decision"].as_str().unwrap())
@@ -167,6 +177,16 @@ async fn health_endpoints_report_upstream_and_plugin_without_internals() {
         .unwrap();
     assert_eq!(unchanged.status(), 200);
     assert!(unchanged.text().await.unwrap().contains("unchanged"));
+    // A page that rebinds its DNS name to loopback is refused by name (DNS rebinding).
+    let port = admin.rsplit(':').next().unwrap();
+    let rebound = client
+        .post(format!("{admin}/reload"))
+        .header("host", format!("attacker.example:{port}"))
+        .header("x-mlauth-admin", "reload")
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(rebound.status(), 421);
 }
 
 /// An upstream whose every answer takes `delay`.

@@ -90,23 +90,23 @@ pub(super) async fn can_list_roles(call: &Call<'_>) -> Result<bool, ApiError> {
 }
 
 /// `_get_role_workspace_from_request`: the workspace named by `role_id`, `role_permission_id`
-/// and/or `workspace`. `None` (refuse, do not reveal existence) when a referenced role or
+/// and/or `workspace`, each read exactly as the handler will read it (camelCase included). `None` (refuse, do not reveal existence) when a referenced role or
 /// role permission does not exist or, as in 3.18, when the identifiers name different
 /// workspaces.
 pub(super) async fn role_workspace(call: &Call<'_>) -> Result<Option<String>, ApiError> {
-    let params = call.params.request_map();
+    let params = &call.params;
     let store = &call.core.store;
     let mut found: Vec<String> = Vec::new();
-    if let Some(raw) = params.get("role_id") {
-        let id = coerce_int("role_id", raw)?;
+    if let Some(raw) = params.validator_value("role_id")? {
+        let id = coerce_int("role_id", &raw)?;
         match store.get_role(id).await {
             Ok(role) => found.push(role.workspace),
             Err(crate::store::StoreError::NotFound(_)) => return Ok(None),
             Err(e) => return Err(e.into()),
         }
     }
-    if let Some(raw) = params.get("role_permission_id") {
-        let id = coerce_int("role_permission_id", raw)?;
+    if let Some(raw) = params.validator_value("role_permission_id")? {
+        let id = coerce_int("role_permission_id", &raw)?;
         let role = match store.get_role_permission(id).await {
             Ok(rp) => store.get_role(rp.role_id).await,
             Err(e) => Err(e),
@@ -117,9 +117,9 @@ pub(super) async fn role_workspace(call: &Call<'_>) -> Result<Option<String>, Ap
             Err(e) => return Err(e.into()),
         }
     }
-    if let Some(raw) = params.get("workspace") {
+    if let Some(raw) = params.validator_value("workspace")? {
         match raw {
-            Value::String(ws) if !ws.trim().is_empty() => found.push(ws.clone()),
+            Value::String(ws) if !ws.trim().is_empty() => found.push(ws),
             _ => {
                 return Err(ApiError::invalid(
                     "Parameter 'workspace' must be a non-empty string.",

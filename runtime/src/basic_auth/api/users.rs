@@ -33,7 +33,7 @@ fn checked_password(password: &Value) -> Result<String, ApiError> {
 
 /// Werkzeug's scrypt hash, off the async runtime (it costs tens of milliseconds).
 async fn hash(password: String) -> Result<String, ApiError> {
-    tokio::task::spawn_blocking(move || generate_password_hash(&password))
+    crate::basic_auth::password::off_executor(move || generate_password_hash(&password))
         .await
         .map_err(|e| {
             tracing::error!(error = %e, "password hashing aborted");

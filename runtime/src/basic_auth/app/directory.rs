@@ -96,6 +96,11 @@ impl BasicAuthCore {
             .map_err(|e| DirectoryError(e.to_string()))?;
         if let (Some(hit), Some(user)) = (hit, user.as_ref()) {
             if hit.user_id == user.id && self.cache.hash_matches(&hit, &user.password_hash) {
+                // The admin flag comes from the row just read: a user promoted since the
+                // entry was cached meets the legacy-password refusal below, not the cache.
+                if user.is_admin && password == LEGACY_DEFAULT_ADMIN_PASSWORD {
+                    return Ok(None);
+                }
                 self.recent.remember(user, read_at);
                 return Ok(Some(record(user.clone())));
             }

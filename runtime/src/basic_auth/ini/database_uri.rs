@@ -64,7 +64,7 @@ impl DatabaseUri {
         match self {
             DatabaseUri::SqliteFile(path) => format!("sqlite:///{}", path.display()),
             DatabaseUri::SqliteMemory => "sqlite://".to_owned(),
-            DatabaseUri::Postgres(url) => redact_password(url),
+            DatabaseUri::Postgres(url) => crate::store::redact_url(url),
         }
     }
 }
@@ -133,20 +133,4 @@ fn parse_sqlite(rest: &str) -> Result<DatabaseUri, String> {
 
 fn is_identifier(text: &str) -> bool {
     !text.is_empty() && text.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_')
-}
-
-/// `scheme://user:secret@host/db` → `scheme://user:***@host/db`.
-fn redact_password(url: &str) -> String {
-    let Some((scheme, rest)) = url.split_once("://") else {
-        return url.to_owned();
-    };
-    let authority_end = rest.find(['/', '?']).unwrap_or(rest.len());
-    let (authority, tail) = rest.split_at(authority_end);
-    match authority.rsplit_once('@') {
-        Some((userinfo, host)) => match userinfo.split_once(':') {
-            Some((user, _secret)) => format!("{scheme}://{user}:***@{host}{tail}"),
-            None => url.to_owned(),
-        },
-        None => url.to_owned(),
-    }
 }

@@ -82,6 +82,25 @@ impl FlaskParams {
         }
     }
 
+    /// A parameter of [`Self::request_map`] read the way the handlers will read it
+    /// ([`Self::value`]: the snake_case key, else, except for GET, its lowerCamelCase
+    /// spelling), so a validator cannot check one value while the handler acts on another.
+    /// A request that spells it both ways is refused.
+    pub(crate) fn validator_value(&self, name: &str) -> Result<Option<Value>, ApiError> {
+        let map = self.request_map();
+        let camel = camel_case(name);
+        let snake_value = map.get(name);
+        let camel_value = (self.method != Method::GET && camel != name)
+            .then(|| map.get(&camel))
+            .flatten();
+        if snake_value.is_some() && camel_value.is_some() {
+            return Err(ApiError::invalid(format!(
+                "Parameter '{name}' is given twice, as '{name}' and as '{camel}'."
+            )));
+        }
+        Ok(snake_value.or(camel_value).cloned())
+    }
+
     fn json_request(&self) -> bool {
         self.json_content
     }

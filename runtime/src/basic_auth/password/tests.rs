@@ -205,3 +205,27 @@ fn generated_hash_verifies_in_werkzeug() {
     );
     assert_eq!(String::from_utf8_lossy(&output.stdout).trim(), "True");
 }
+
+#[tokio::test(flavor = "multi_thread", worker_threads = 4)]
+async fn hash_computations_never_run_more_than_one_per_cpu() {
+    use std::sync::atomic::{AtomicUsize, Ordering};
+    use std::sync::Arc;
+    let cpus = std::thread::available_parallelism().map_or(2, |n| n.get());
+    let (running, most) = (Arc::new(AtomicUsize::new(0)), Arc::new(AtomicUsize::new(0)));
+    let calls: Vec<_> = (0..cpus * 3)
+        .map(|_| {
+            let (running, most) = (running.clone(), most.clone());
+            tokio::spawn(off_executor(move || {
+                let now = running.fetch_add(1, Ordering::SeqCst) + 1;
+                most.fetch_max(now, Ordering::SeqCst);
+                std::thread::sleep(std::time::Duration::from_millis(20));
+                running.fetch_sub(1, Ordering::SeqCst);
+            }))
+        })
+        .collect();
+    for call in calls {
+        call.await.unwrap().unwrap();
+    }
+    let most = most.load(Ordering::SeqCst);
+    assert!((1..=cpus).contains(&most), "{most} at once on {cpus} CPUs");
+}

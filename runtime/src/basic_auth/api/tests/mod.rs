@@ -1,6 +1,7 @@
 //! Tests of the auth API through [`super::handle`] against a temp SQLite store. Expected wire
 //! strings were observed on a real MLflow 3.17.2 `--app-name basic-auth` server.
 
+mod credentials;
 mod legacy;
 mod permissions;
 mod role_admin;

@@ -119,6 +119,26 @@ async fn role_management_needs_the_workspace_admin() {
     )
     .await
     .assert_denied();
+    // The handlers also read camelCase (`roleId`): the check reads it the same way, so a
+    // workspace admin of `other` cannot act on a `default` role by naming `other` beside it.
+    env.post(
+        "bob",
+        "/api/3.0/mlflow/roles/assign",
+        &format!(r#"{{"username":"alice","workspace":"other","roleId":{default_role}}}"#),
+    )
+    .await
+    .assert_denied();
+    env.post(
+        "bob",
+        "/api/3.0/mlflow/roles/assign",
+        &format!(r#"{{"username":"alice","role_id":{role},"roleId":{default_role}}}"#),
+    )
+    .await
+    .assert_error(
+        400,
+        INVALID,
+        "Parameter 'role_id' is given twice, as 'role_id' and as 'roleId'.",
+    );
     // Unknown roles are refused, not revealed.
     env.get("bob", "/api/3.0/mlflow/roles/get", "role_id=999")
         .await

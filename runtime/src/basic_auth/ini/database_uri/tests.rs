@@ -65,4 +65,26 @@ fn sqlx_urls_and_redaction() {
     assert_eq!(pg.to_sqlx_url(), "postgresql://me:s3cr%40t@db/auth");
     assert_eq!(pg.redacted(), "postgresql://me:***@db/auth");
     assert!(!format!("{pg:?} {pg}").contains("s3cr"));
+    // Passwords in the query string, or with a raw `/`, `?` or `@`, are hidden too.
+    for (uri, secret) in [
+        (
+            "postgresql://db/auth?user=mlflow&password=hunter2",
+            "hunter2",
+        ),
+        (
+            "postgresql://db/auth?sslmode=require&sslpassword=hunter2&x=1",
+            "hunter2",
+        ),
+        ("postgresql://u:pa/ss@db/auth", "ss@"),
+        ("postgresql://u:pa?ss@db/auth", "ss@"),
+        ("postgresql://u:p@ss@db/auth", "p@ss"),
+    ] {
+        let shown = DatabaseUri::parse(uri).unwrap().redacted();
+        assert!(!shown.contains(secret), "{uri} shown as {shown}");
+        assert!(shown.contains("***"), "{shown}");
+    }
+    assert_eq!(
+        crate::store::redact_url("postgres://db/auth?user=u&password=x&sslmode=require"),
+        "postgres://db/auth?user=u&password=***&sslmode=require"
+    );
 }
