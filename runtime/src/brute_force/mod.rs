@@ -8,7 +8,8 @@
 //!   which is not a guess). The username is taken from a `Basic` header when it parses;
 //!   other schemes count for the address only. A `401` or `403` from a *public* plugin
 //!   route (a login endpoint the plugin adds, whose credentials are in the body) is a
-//!   failure for the client address, and a locked address gets 429 there too.
+//!   failure for the client address, and a locked address gets 429 there too; so is a
+//!   wrong `current_password` in the auth API (a response marked [`CredentialRefused`]).
 //! * A success resets only its own (username, address) counter: a login with one valid
 //!   account does not lift a lock earned by spraying other usernames from that address.
 //! * The per-username tier (guessing from many addresses) never refuses clients in
@@ -74,10 +75,10 @@ impl Attempt {
 }
 
 impl Attempt {
-    /// An attempt at a public plugin route (a login form the plugin serves): its
-    /// credentials are in the body, which the host does not read, so it counts for the
-    /// client address only.
-    pub fn at_public_route(addr: Option<IpAddr>) -> Self {
+    /// An attempt whose credentials the gateway does not read (a login form a public plugin
+    /// route serves, the auth API's current-password check): it counts for the client
+    /// address only.
+    pub fn address_only(addr: Option<IpAddr>) -> Self {
         Self {
             client: addr.map(|a| a.to_canonical()),
             addr: addr.map(address_key),
@@ -86,6 +87,11 @@ impl Attempt {
         }
     }
 }
+
+/// Attached to a response that refused credentials checked behind the plugin (the auth
+/// API's `current_password`): the gateway counts it as a failure for the client address.
+#[derive(Debug, Clone, Copy)]
+pub struct CredentialRefused;
 
 /// A refusal: how long until the lock ends.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]

@@ -16,7 +16,7 @@ use http_body_util::BodyExt;
 use super::observe::Decision;
 use super::prepare::{RequestContext, RouteClass};
 use super::{GatewayError, GatewayState};
-use crate::brute_force::Attempt;
+use crate::brute_force::{Attempt, CredentialRefused};
 use crate::metrics::Outcome;
 use crate::plugin::{InvokeError, PluginRequest, PluginResponse};
 
@@ -66,6 +66,12 @@ pub async fn authenticate(
             if let Some(decision) = response.extensions_mut().get_mut::<Decision>() {
                 decision.attributes = attributes;
             }
+            if response.extensions().get::<CredentialRefused>().is_some() {
+                let address = Attempt::address_only(ctx.client_addr.map(|a| a.ip()));
+                state
+                    .brute_force
+                    .denied(&address, http::StatusCode::UNAUTHORIZED);
+            }
             response
         }
         Ok(Err(response)) => {
@@ -84,7 +90,7 @@ async fn public_plugin_route(
     req: Request,
     next: Next,
 ) -> Response {
-    let attempt = Attempt::at_public_route(ctx.client_addr.map(|a| a.ip()));
+    let attempt = Attempt::address_only(ctx.client_addr.map(|a| a.ip()));
     if let Err(lockout) = state.brute_force.check(&attempt) {
         return locked_out(ctx, lockout);
     }

@@ -179,3 +179,47 @@ async fn basic_auth_locks_unknown_and_known_users_alike() {
     assert_eq!(known.text().await.unwrap(), unknown.text().await.unwrap());
     assert!(upstream.seen().is_empty());
 }
+
+#[tokio::test(flavor = "multi_thread")]
+async fn wrong_current_passwords_in_the_auth_api_count_against_the_address() {
+    let upstream = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ini = format!(
+        "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}\nadmin_username = admin\n",
+        dir.path().join("basic_auth.db").display()
+    );
+    let password = "admin-password-123";
+    let gw = TestGateway::start_basic_auth(&upstream.url, &ini, dir.path(), password, LIMITS)
+        .await
+        .unwrap();
+    // Authenticated (a leaked token would do too), guessing the current password.
+    let guess = || {
+        client("127.0.0.9")
+            .patch(gw.at("/api/2.0/mlflow/users/update-password"))
+            .basic_auth("admin", Some(password))
+            .json(&serde_json::json!({
+                "username": "admin",
+                "current_password": "a-wrong-guess",
+                "password": "new-admin-password-1",
+            }))
+            .send()
+    };
+    for _ in 0..6 {
+        let resp = guess().await.unwrap();
+        assert_eq!(resp.status(), 400);
+        assert!(resp
+            .text()
+            .await
+            .unwrap()
+            .contains("Current password does not match."));
+    }
+    assert_locked(guess().await.unwrap()).await;
+    // Another address is not affected.
+    let other = client("127.0.0.10")
+        .get(gw.at("/api/2.0/mlflow/experiments/search"))
+        .basic_auth("admin", Some(password))
+        .send()
+        .await
+        .unwrap();
+    assert_eq!(other.status(), 200);
+}

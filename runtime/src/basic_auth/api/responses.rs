@@ -38,6 +38,9 @@ pub(crate) enum ApiError {
         /// `Allow` header value for 405.
         allow: Option<&'static str>,
     },
+    /// `update-password`'s wrong `current_password`: MLflow's 400, marked so the gateway's
+    /// brute-force limiter counts the guess.
+    WrongCurrentPassword,
 }
 
 impl ApiError {
@@ -130,6 +133,14 @@ impl IntoResponse for ApiError {
                 message,
             } => mlflow_error(status, code, &message),
             ApiError::Denied => crate::basic_auth::app::permission_denied(),
+            ApiError::WrongCurrentPassword => {
+                let mut response =
+                    ApiError::invalid("Current password does not match.").into_response();
+                response
+                    .extensions_mut()
+                    .insert(crate::brute_force::CredentialRefused);
+                response
+            }
             ApiError::Text(status, text) => html(status, text),
             ApiError::Page {
                 status,

@@ -143,7 +143,7 @@ pub(super) async fn update_password(call: &Call<'_>) -> Outcome {
                 ApiError::unavailable()
             })?;
         if verified.is_none() {
-            return Err(ApiError::invalid("Current password does not match."));
+            return Err(ApiError::WrongCurrentPassword);
         }
         if password == current {
             return Err(ApiError::invalid(
