@@ -49,6 +49,23 @@ async fn echo_gateway(upstream: &MockUpstream, limits: &str) -> TestGateway {
         .unwrap()
 }
 
+const ADMIN_PASSWORD: &str = "admin-password-123";
+
+/// The basic-auth app with the small [`LIMITS`], its admin bootstrapped with
+/// [`ADMIN_PASSWORD`]; the directory holds its database.
+async fn basic_auth_gateway() -> (MockUpstream, tempfile::TempDir, TestGateway) {
+    let upstream = MockUpstream::start().await;
+    let dir = tempfile::tempdir().unwrap();
+    let ini = format!(
+        "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}\nadmin_username = admin\n",
+        dir.path().join("basic_auth.db").display()
+    );
+    let gw = TestGateway::start_basic_auth(&upstream.url, &ini, dir.path(), ADMIN_PASSWORD, LIMITS)
+        .await
+        .unwrap();
+    (upstream, dir, gw)
+}
+
 async fn assert_locked(resp: reqwest::Response) {
     assert_eq!(resp.status(), 429);
     let retry: u64 = resp.headers()["retry-after"]
@@ -151,16 +168,8 @@ async fn the_limiter_can_be_turned_off() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn basic_auth_locks_unknown_and_known_users_alike() {
-    let upstream = MockUpstream::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let ini = format!(
-        "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}\nadmin_username = admin\n",
-        dir.path().join("basic_auth.db").display()
-    );
-    let password = "admin-password-123";
-    let gw = TestGateway::start_basic_auth(&upstream.url, &ini, dir.path(), password, LIMITS)
-        .await
-        .unwrap();
+    let (upstream, _dir, gw) = basic_auth_gateway().await;
+    let password = ADMIN_PASSWORD;
     let send = |user: &'static str, pw: &'static str| {
         client("127.0.0.8")
             .get(gw.at("/api/2.0/mlflow/experiments/search"))
@@ -182,16 +191,8 @@ async fn basic_auth_locks_unknown_and_known_users_alike() {
 
 #[tokio::test(flavor = "multi_thread")]
 async fn wrong_current_passwords_in_the_auth_api_count_against_the_address() {
-    let upstream = MockUpstream::start().await;
-    let dir = tempfile::tempdir().unwrap();
-    let ini = format!(
-        "[mlflow]\ndefault_permission = READ\ndatabase_uri = sqlite:///{}\nadmin_username = admin\n",
-        dir.path().join("basic_auth.db").display()
-    );
-    let password = "admin-password-123";
-    let gw = TestGateway::start_basic_auth(&upstream.url, &ini, dir.path(), password, LIMITS)
-        .await
-        .unwrap();
+    let (_upstream, _dir, gw) = basic_auth_gateway().await;
+    let password = ADMIN_PASSWORD;
     // Authenticated (a leaked token would do too), guessing the current password.
     let guess = || {
         client("127.0.0.9")
