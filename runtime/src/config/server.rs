@@ -147,23 +147,23 @@ impl ServerConfig {
 
 /// Parses and checks the upstream base URL (`http://host:port`, optional path prefix).
 pub fn parse_upstream(upstream: &str) -> Result<http::Uri, String> {
+    let shown = crate::store::redact_url(upstream);
     let uri: http::Uri = upstream
         .parse()
-        .map_err(|e| format!("server.upstream = {upstream:?} is not a URL: {e}"))?;
+        .map_err(|e| format!("server.upstream = {shown:?} is not a URL: {e}"))?;
     if uri.scheme_str() != Some("http") || uri.authority().is_none() {
         return Err(format!(
-            "server.upstream = {upstream:?} must be an http:// URL with a host (run mlflow on loopback or a private network)"
+            "server.upstream = {shown:?} must be an http:// URL with a host (run mlflow on loopback or a private network)"
         ));
     }
     if uri.authority().is_some_and(|a| a.as_str().contains('@')) {
         return Err(format!(
-            "server.upstream must not contain credentials (user:password@): mlauth never sends them; protect the upstream by binding it to loopback or a private network (got {})",
-            crate::store::redact_url(upstream)
+            "server.upstream = {shown:?} must not contain credentials (user:password@): mlauth never sends them; protect the upstream by binding it to loopback or a private network"
         ));
     }
     if uri.query().is_some() {
         return Err(format!(
-            "server.upstream = {upstream:?} must not have a query string"
+            "server.upstream = {shown:?} must not have a query string"
         ));
     }
     Ok(uri)

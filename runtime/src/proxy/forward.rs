@@ -106,10 +106,8 @@ impl Upstream {
             Ok(Ok(response)) => response,
         };
         let (mut parts, body) = response.into_parts();
+        // The response's `X-Request-Id` is set by `observe`, for every response alike.
         remove_hop_by_hop(&mut parts.headers);
-        if let Ok(value) = HeaderValue::from_str(&ctx.request_id) {
-            parts.headers.insert("x-request-id", value);
-        }
         // A response body that stalls for `upstream_timeout` is cut off (the client sees an
         // incomplete response instead of a hang).
         Ok(Response::from_parts(

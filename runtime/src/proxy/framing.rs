@@ -49,20 +49,23 @@ pub fn check_host(req: &Request) -> Result<(), GatewayError> {
 /// Upper-cases the method (what the plugin, the rules and the upstream all see) and refuses
 /// `CONNECT` and `TRACE`, which an MLflow gateway has no use for.
 pub fn normalize_method(req: &mut Request) -> Result<(), GatewayError> {
-    if req
-        .method()
-        .as_str()
-        .bytes()
-        .any(|b| b.is_ascii_lowercase())
-    {
-        let upper = req.method().as_str().to_ascii_uppercase();
-        *req.method_mut() = http::Method::from_bytes(upper.as_bytes())
-            .map_err(|_| GatewayError::BadRequest("invalid method"))?;
+    if let Some(upper) = upper_cased(req.method()) {
+        *req.method_mut() = upper;
     }
     if matches!(*req.method(), http::Method::CONNECT | http::Method::TRACE) {
         return Err(GatewayError::MethodNotAllowed(req.method().clone()));
     }
     Ok(())
+}
+
+/// The method upper-cased, when it has a lower-case letter (`None`: already upper case).
+pub fn upper_cased(method: &http::Method) -> Option<http::Method> {
+    let sent = method.as_str();
+    if !sent.bytes().any(|b| b.is_ascii_lowercase()) {
+        return None;
+    }
+    // Upper-casing keeps a valid token valid, so this cannot fail.
+    http::Method::from_bytes(sent.to_ascii_uppercase().as_bytes()).ok()
 }
 
 /// Refuses any `Transfer-Encoding` but exactly one `chunked` coding (hyper has already

@@ -35,13 +35,7 @@ pub struct Decision {
 /// The layer function.
 pub async fn observe(State(state): State<Arc<GatewayState>>, req: Request, next: Next) -> Response {
     // As decided on and forwarded: `prepare` (an inner layer) upper-cases the method.
-    let method = match req.method().as_str() {
-        sent if sent.bytes().any(|b| b.is_ascii_lowercase()) => {
-            http::Method::from_bytes(sent.to_ascii_uppercase().as_bytes())
-                .unwrap_or_else(|_| req.method().clone())
-        }
-        _ => req.method().clone(),
-    };
+    let method = super::framing::upper_cased(req.method()).unwrap_or_else(|| req.method().clone());
     let mut response = next.run(req).await;
     let status = response.status().as_u16();
     let Some(decision) = response.extensions_mut().remove::<Decision>() else {
